@@ -1,0 +1,28 @@
+"""The one exception base of chatassign and its few subclasses.
+
+Messages are plain text meant for a person; the CLI prints them and picks the
+exit code (see ``docs/cli.md``). "No agent free" is never an exception: the
+engine returns it as an ordinary outcome.
+"""
+
+from __future__ import annotations
+
+
+class ChatAssignError(Exception):
+    """Base class of every error chatassign raises on purpose."""
+
+
+class ConfigError(ChatAssignError):
+    """A workspace configuration breaks a rule (unknown reference, plan gating, ...)."""
+
+
+class EngineError(ChatAssignError):
+    """The engine was asked to do something its rules forbid (misuse, not a full queue)."""
+
+
+class ScenarioError(ChatAssignError):
+    """A scenario file could not be read or understood."""
+
+
+class UsageError(ChatAssignError):
+    """The command line asked for something that cannot be done (exit code 2)."""
