@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 from types import MappingProxyType
 
 LIVE_AGENT_PERMISSION = "livechats.view_manage_assigned"
@@ -54,7 +54,7 @@ class Plan(IntEnum):
             raise ValueError(f"unknown plan {text!r}; expected one of {names}") from None
 
 
-class Method(str, Enum):
+class Method(StrEnum):
     """A teamspace's assignment method."""
 
     BALANCED = "balanced"
@@ -103,7 +103,7 @@ def method_allowed(method: Method, plan: Plan) -> bool:
     return plan >= _METHOD_MIN_PLAN[method]
 
 
-class CapCounts(str, Enum):
+class CapCounts(StrEnum):
     """What the cap is compared with."""
 
     ALL_OPEN = "all_open"
@@ -112,7 +112,7 @@ class CapCounts(str, Enum):
     """Only the chats the agent got by automatic placement."""
 
 
-class OnAway(str, Enum):
+class OnAway(StrEnum):
     """What happens to an agent's open chats when the agent goes away."""
 
     KEEP = "keep"
@@ -308,3 +308,12 @@ class Workspace:
             for team_id in target.teams:
                 users |= self.team_members(team_id)
         return frozenset(u for u in users if self.is_live_agent(u))
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    """A chat an AI agent hands off: its id, the AI agent holding it, its language."""
+
+    id: ChatId
+    ai_agent: str
+    language: str | None = None

@@ -1,0 +1,715 @@
+"""The assignment engine: agent state, pools, the pending queue and every operation on them.
+
+Pure Python, no I/O, no clock (``now`` is an argument in seconds), no global random
+state. A live chat service could embed it unchanged; the simulator drives it on a
+SimPy clock. The rules are ``docs/semantics.md`` (after ``shared/spec/assignment.md``).
+
+Every operation that can place chats returns the placements it made, so a caller
+never has to watch events to know who holds what. Events (``EngineEvent``) go to an
+optional observer; with none, the engine builds none.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import random
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+from typing import cast
+
+from chatassign.errors import ConfigError, EngineError
+from chatassign.methods import AgentState, Picker, make_picker
+from chatassign.model import (
+    TRANSFER_MIN_PLAN,
+    TRANSFER_TAKEOVER_PERMISSION,
+    CapCounts,
+    Chat,
+    ChatId,
+    Method,
+    OnAway,
+    Target,
+    User,
+    Workspace,
+    method_allowed,
+    required_plan,
+)
+
+_TEAMSPACE_TARGET = Target(teamspace=True)
+
+
+class Outcome(StrEnum):
+    """What a handoff did."""
+
+    ASSIGNED = "assigned"
+    QUEUED = "queued"
+    UNAVAILABLE = "unavailable"
+
+
+class ChatState(StrEnum):
+    """Where a handed-off chat is."""
+
+    PENDING = "pending"
+    OPEN = "open"
+    CLOSED = "closed"
+    ABANDONED = "abandoned"
+
+
+class Origin(StrEnum):
+    """How a chat reached its assignee."""
+
+    AUTO = "auto"
+    DIRECT = "direct"
+    CLAIM = "claim"
+    TRANSFER = "transfer"
+    TAKEOVER = "takeover"
+
+
+@dataclass(frozen=True, slots=True)
+class HandoffResult:
+    """The outcome of one handoff; ``agent`` is set when it was assigned."""
+
+    outcome: Outcome
+    agent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """A chat that got an assignee as a side effect of an operation (a queue drain)."""
+
+    chat: ChatId
+    agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class EngineEvent:
+    """One state change, as the trace reports it. Times are seconds."""
+
+    time: float
+    event: str
+    chat: ChatId | None
+    agent: str | None
+    teamspace: str | None
+    pool: str | None
+    detail: str = ""
+
+
+Observer = Callable[[EngineEvent], None]
+
+_QUEUED = HandoffResult(Outcome.QUEUED)
+_UNAVAILABLE = HandoffResult(Outcome.UNAVAILABLE)
+_NONE: tuple[Assignment, ...] = ()
+
+
+class _Agent(AgentState):
+    """AgentState plus what only the engine needs: pools and held chats."""
+
+    __slots__ = ("chats", "pools")
+
+    def __init__(self, user_id: str, *, live: bool) -> None:
+        super().__init__(user_id, live=live)
+        self.pools: list[_Pool] = []
+        self.chats: dict[ChatId, _LiveChat] = {}
+
+
+class _Teamspace:
+    __slots__ = ("cap", "id", "method", "pending", "pools")
+
+    def __init__(self, teamspace_id: str, method: Method, cap: int) -> None:
+        self.id = teamspace_id
+        self.method = method
+        self.cap = cap
+        self.pools: list[_Pool] = []
+        self.pending = 0
+
+
+class _Pool:
+    """The candidates of one handoff target within one teamspace, and its waiting chats."""
+
+    __slots__ = ("label", "members", "online", "picker", "target", "teamspace", "waiting")
+
+    def __init__(self, teamspace: _Teamspace, target: Target) -> None:
+        self.teamspace = teamspace
+        self.target = target
+        self.label = target.describe()
+        self.members: list[_Agent] = []
+        self.online = 0
+        self.picker: Picker | None = None
+        self.waiting: deque[tuple[int, _LiveChat]] = deque()
+
+
+class _LiveChat:
+    __slots__ = ("agent", "chat", "id", "origin", "pool", "queue_seq", "seq", "state")
+
+    def __init__(self, chat: Chat, pool: _Pool, seq: int) -> None:
+        self.id = chat.id
+        self.chat = chat
+        self.pool = pool
+        self.seq = seq
+        self.queue_seq = 0
+        self.state = ChatState.PENDING
+        self.agent: _Agent | None = None
+        self.origin = Origin.AUTO
+
+
+class Engine:
+    """Assigns handed-off chats to live agents by a workspace's rules."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        *,
+        rng: random.Random | None = None,
+        observer: Observer | None = None,
+        enforce_plan: bool = True,
+    ) -> None:
+        """Build the engine; every user starts away with no chats.
+
+        ``rng`` feeds the random method (a fresh ``random.Random(0)`` if omitted; the
+        global source is never used). ``enforce_plan=False`` lets a method above the
+        plan run, for comparisons; by default it is a ``ConfigError``.
+        """
+        self._workspace = workspace
+        self._rng = rng if rng is not None else random.Random(0)
+        self._observer = observer
+        self._enforce_plan = enforce_plan
+        counter = itertools.count(1)
+        self._next_seq: Callable[[], int] = lambda: next(counter)
+        self._front_seq = 0
+        self._all_open = workspace.options.cap_counts is CapCounts.ALL_OPEN
+        self._requeue_on_away = workspace.options.on_away is OnAway.REQUEUE
+        self._chats: dict[ChatId, _LiveChat] = {}
+        self._agents: dict[str, _Agent] = {
+            uid: _Agent(uid, live=workspace.is_live_agent(uid)) for uid in workspace.users
+        }
+        self._teamspaces: dict[str, _Teamspace] = {}
+        for ts in workspace.teamspaces.values():
+            settings = ts.assignment
+            self._check_method(ts.id, settings.method)
+            self._check_cap(ts.id, settings.max_auto_assigned)
+            self._teamspaces[ts.id] = _Teamspace(ts.id, settings.method, settings.max_auto_assigned)
+        self._pools: dict[tuple[str, Target], _Pool] = {}
+        self._routes: dict[tuple[str, str | None], tuple[_Teamspace, Target, _Pool | None]] = {}
+        for ai in workspace.ai_agents.values():
+            if ai.teamspace not in self._teamspaces:
+                raise ConfigError(f"AI agent {ai.id!r}: unknown teamspace {ai.teamspace!r}")
+            targets = [ai.handoff.target, *(t for _, t in ai.handoff.by_language)]
+            for target in targets:
+                if target.agent is not None and target.agent not in self._agents:
+                    raise ConfigError(f"AI agent {ai.id!r}: unknown agent {target.agent!r}")
+
+    # ----------------------------------------------------------------- queries
+
+    @property
+    def workspace(self) -> Workspace:
+        """The configuration in force (``update_user`` replaces it)."""
+        return self._workspace
+
+    def is_online(self, agent_id: str) -> bool:
+        """Whether the agent is online."""
+        return self._agent(agent_id).online
+
+    def load(self, agent_id: str) -> int:
+        """The agent's open livechats, whatever their origin."""
+        return self._agent(agent_id).load
+
+    def chats_of(self, agent_id: str) -> tuple[ChatId, ...]:
+        """The ids of the agent's open chats, in the order they were assigned."""
+        return tuple(self._agent(agent_id).chats)
+
+    def assignee(self, chat_id: ChatId) -> str | None:
+        """The agent holding the chat, or None while it is pending."""
+        agent = self._live(chat_id).agent
+        return agent.id if agent is not None else None
+
+    def state(self, chat_id: ChatId) -> ChatState | None:
+        """The chat's state while the engine holds it; None once closed or abandoned."""
+        live = self._chats.get(chat_id)
+        return live.state if live is not None else None
+
+    def pending_count(self, teamspace: str | None = None) -> int:
+        """Chats waiting for an assignee, in one teamspace or in all."""
+        if teamspace is not None:
+            return self._teamspace(teamspace).pending
+        return sum(ts.pending for ts in self._teamspaces.values())
+
+    def pending(self, teamspace: str | None = None) -> list[ChatId]:
+        """The pending chats in queue order (oldest first), in one teamspace or in all."""
+        entries = [
+            (seq, live.id)
+            for pool in self._pools.values()
+            if teamspace is None or pool.teamspace.id == teamspace
+            for seq, live in pool.waiting
+            if live.state is ChatState.PENDING and live.queue_seq == seq
+        ]
+        return [chat_id for _, chat_id in sorted(entries, key=lambda e: e[0])]
+
+    def open_count(self) -> int:
+        """Chats the engine holds now (pending and open)."""
+        return len(self._chats)
+
+    def cap(self, teamspace: str) -> int:
+        """The teamspace's cap in force."""
+        return self._teamspace(teamspace).cap
+
+    def method(self, teamspace: str) -> Method:
+        """The teamspace's method in force."""
+        return self._teamspace(teamspace).method
+
+    def pool_members(self, ai_agent: str, language: str | None = None) -> frozenset[str]:
+        """The live agents a chat of ``ai_agent`` in ``language`` may be placed with."""
+        _ts, target, pool = self._route(ai_agent, language)
+        if pool is None:
+            return frozenset({target.agent}) if target.agent is not None else frozenset()
+        return frozenset(a.id for a in pool.members)
+
+    def oldest_claimable(self, agent_id: str) -> ChatId | None:
+        """The oldest pending chat of a voluntary teamspace that the agent may claim."""
+        agent = self._agent(agent_id)
+        best: tuple[int, ChatId] | None = None
+        for pool in agent.pools:
+            if pool.teamspace.method is not Method.VOLUNTARY:
+                continue
+            head = self._head(pool)
+            if head is not None and (best is None or head.queue_seq < best[0]):
+                best = (head.queue_seq, head.id)
+        return best[1] if best is not None else None
+
+    def claimable_by(self, chat_id: ChatId) -> tuple[str, ...]:
+        """The agents who may claim a pending chat (its pool's live members)."""
+        live = self._live(chat_id)
+        return tuple(a.id for a in live.pool.members)
+
+    # -------------------------------------------------------------- operations
+
+    def handoff(self, chat: Chat, now: float) -> HandoffResult:
+        """An AI agent hands ``chat`` to humans: assign it, queue it, or find nobody."""
+        if chat.id in self._chats:
+            raise EngineError(f"chat {chat.id!r} was already handed off")
+        ts, target, pool = self._route(chat.ai_agent, chat.language)
+        observer = self._observer
+        if observer is not None:
+            label = pool.label if pool is not None else target.describe()
+            observer(EngineEvent(now, "handoff", chat.id, None, ts.id, label, chat.ai_agent))
+        check = self._workspace.ai_agents[chat.ai_agent].handoff.availability_check
+        if pool is None:
+            return self._handoff_direct(chat, ts, target, check, now)
+        if check and pool.online == 0:
+            if observer is not None:
+                observer(
+                    EngineEvent(
+                        now, "unavailable", chat.id, None, ts.id, pool.label, "nobody online"
+                    )
+                )
+            return _UNAVAILABLE
+        live = _LiveChat(chat, pool, self._next_seq())
+        self._chats[chat.id] = live
+        picker = pool.picker
+        if picker is not None:
+            agent = cast(_Agent | None, picker.pick())
+            if agent is not None:
+                self._place(live, agent, Origin.AUTO, now)
+                return HandoffResult(Outcome.ASSIGNED, agent.id)
+        self._enqueue(live, now, front=False)
+        return _QUEUED
+
+    def close(self, chat_id: ChatId, now: float) -> tuple[Assignment, ...]:
+        """The assignee closes the chat; the slot frees and the queue drains."""
+        live = self._live(chat_id)
+        agent = live.agent
+        if agent is None:
+            raise EngineError(f"chat {chat_id!r} is pending; only an open chat can be closed")
+        self._unassign(live, agent)
+        live.state = ChatState.CLOSED
+        del self._chats[chat_id]
+        if self._observer is not None:
+            self._emit(now, "closed", live, agent.id, "")
+        return self._drain(agent.pools, now)
+
+    def abandon(self, chat_id: ChatId, now: float) -> None:
+        """The customer of a pending chat leaves."""
+        live = self._live(chat_id)
+        if live.state is not ChatState.PENDING:
+            raise EngineError(f"chat {chat_id!r} is open; only a pending chat can be abandoned")
+        self._dequeue(live)
+        live.state = ChatState.ABANDONED
+        del self._chats[chat_id]
+        if self._observer is not None:
+            self._emit(now, "abandoned", live, None, "")
+
+    def claim(self, agent_id: str, chat_id: ChatId, now: float) -> None:
+        """A live agent of the chat's pool claims a pending chat (the cap does not apply)."""
+        agent = self._agent(agent_id)
+        live = self._live(chat_id)
+        if live.state is not ChatState.PENDING:
+            raise EngineError(f"chat {chat_id!r} is not pending; it cannot be claimed")
+        if agent not in live.pool.members:
+            raise EngineError(
+                f"{agent_id!r} is not a live agent of pool {live.pool.label!r}; "
+                f"they cannot claim chat {chat_id!r}"
+            )
+        self._dequeue(live)
+        self._place(live, agent, Origin.CLAIM, now)
+
+    def set_status(self, agent_id: str, *, online: bool, now: float) -> tuple[Assignment, ...]:
+        """The agent goes online (queue drains) or away (chats kept or requeued)."""
+        agent = self._agent(agent_id)
+        if agent.online == online:
+            return _NONE
+        agent.online = online
+        delta = 1 if online else -1
+        for pool in agent.pools:
+            pool.online += delta
+        if online:
+            agent.online_since = now
+            agent.online_seq = self._next_seq()
+            agent.rotation.clear()
+        self._touch(agent)
+        if self._observer is not None:
+            self._observer(
+                EngineEvent(now, "online" if online else "away", None, agent.id, None, None)
+            )
+        if online:
+            return self._drain(agent.pools, now)
+        if self._requeue_on_away and agent.chats:
+            return self._requeue(agent, now)
+        return _NONE
+
+    def transfer_to_user(self, chat_id: ChatId, user_id: str, now: float) -> tuple[Assignment, ...]:
+        """The assignee hands the chat to a named live agent, whatever their load or status."""
+        self._check_transfers_allowed("transfer")
+        live = self._open(chat_id)
+        target = self._agent(user_id)
+        if not target.live:
+            raise EngineError(
+                f"{user_id!r} is not a live agent; a chat cannot be transferred to them"
+            )
+        source = live.agent
+        assert source is not None
+        if target is source:
+            return _NONE
+        self._unassign(live, source)
+        self._place(
+            live, target, Origin.TRANSFER, now, event="transferred", why=f"from {source.id}"
+        )
+        return self._drain(source.pools, now)
+
+    def transfer_to_team(self, chat_id: ChatId, team_id: str, now: float) -> tuple[Assignment, ...]:
+        """The chat leaves its assignee and is placed within a team by the teamspace's rules."""
+        self._check_transfers_allowed("transfer")
+        if team_id not in self._workspace.teams:
+            raise EngineError(f"unknown team {team_id!r}")
+        live = self._open(chat_id)
+        source = live.agent
+        assert source is not None
+        self._unassign(live, source)
+        live.pool = self._pool(live.pool.teamspace, Target(teams=(team_id,)))
+        if self._observer is not None:
+            self._emit(now, "transferred", live, None, f"from {source.id} to team {team_id}")
+        self._enqueue(live, now, front=False)
+        return self._drain([*source.pools, live.pool], now)
+
+    def takeover(self, chat_id: ChatId, user_id: str, now: float) -> tuple[Assignment, ...]:
+        """A user with the transfer-and-takeover permission becomes the chat's assignee."""
+        user = self._workspace.users.get(user_id)
+        role = self._workspace.roles.get(user.role) if user is not None else None
+        if role is None or not role.grants(TRANSFER_TAKEOVER_PERMISSION):
+            raise EngineError(f"{user_id!r} lacks {TRANSFER_TAKEOVER_PERMISSION}; cannot take over")
+        live = self._live(chat_id)
+        agent = self._agent(user_id)
+        source = live.agent
+        if source is agent:
+            return _NONE
+        if source is None:
+            self._dequeue(live)
+            self._place(live, agent, Origin.TAKEOVER, now, event="transferred", why="takeover")
+            return _NONE
+        self._check_transfers_allowed("takeover of a chat assigned to someone else")
+        self._unassign(live, source)
+        self._place(
+            live, agent, Origin.TAKEOVER, now, event="transferred", why=f"takeover from {source.id}"
+        )
+        return self._drain(source.pools, now)
+
+    def set_cap(self, teamspace: str, cap: int, now: float) -> tuple[Assignment, ...]:
+        """Change a teamspace's cap; lowering it unassigns nothing, raising it drains."""
+        ts = self._teamspace(teamspace)
+        self._check_cap(teamspace, cap)
+        ts.cap = cap
+        self._rebuild_pickers(ts)
+        if self._observer is not None:
+            self._observer(EngineEvent(now, "settings", None, None, ts.id, None, f"cap={cap}"))
+        return self._drain(ts.pools, now)
+
+    def set_method(self, teamspace: str, method: Method, now: float) -> tuple[Assignment, ...]:
+        """Change a teamspace's method; the queue drains under the new one."""
+        ts = self._teamspace(teamspace)
+        self._check_method(teamspace, method)
+        ts.method = method
+        self._rebuild_pickers(ts)
+        if self._observer is not None:
+            detail = f"method={method.value}"
+            self._observer(EngineEvent(now, "settings", None, None, ts.id, None, detail))
+        return self._drain(ts.pools, now)
+
+    def update_user(self, user: User, now: float) -> tuple[Assignment, ...]:
+        """Replace a user's role or teams; held chats stay, pools are recomputed, queue drains."""
+        if user.id not in self._agents:
+            raise EngineError(f"unknown user {user.id!r}")
+        users = dict(self._workspace.users)
+        users[user.id] = user
+        self._workspace = dataclasses.replace(self._workspace, users=MappingProxyType(users))
+        for uid, agent in self._agents.items():
+            agent.live = self._workspace.is_live_agent(uid)
+        for agent in self._agents.values():
+            agent.pools = []
+        for pool in self._pools.values():
+            self._fill_pool(pool)
+        for ts in self._teamspaces.values():
+            self._rebuild_pickers(ts)
+        return self._drain(list(self._pools.values()), now)
+
+    # ------------------------------------------------------------- internals
+
+    def _handoff_direct(
+        self, chat: Chat, ts: _Teamspace, target: Target, check: bool, now: float
+    ) -> HandoffResult:
+        assert target.agent is not None
+        agent = self._agents[target.agent]
+        if (check and not agent.online) or not agent.live:
+            if self._observer is not None:
+                why = "agent away" if agent.live else "not a live agent"
+                self._observer(
+                    EngineEvent(
+                        now, "unavailable", chat.id, agent.id, ts.id, target.describe(), why
+                    )
+                )
+            return _UNAVAILABLE
+        # A direct chat that is ever requeued waits in the teamspace's pool.
+        live = _LiveChat(chat, self._pool(ts, _TEAMSPACE_TARGET), self._next_seq())
+        self._chats[chat.id] = live
+        self._place(live, agent, Origin.DIRECT, now)
+        return HandoffResult(Outcome.ASSIGNED, agent.id)
+
+    def _place(
+        self,
+        live: _LiveChat,
+        agent: _Agent,
+        origin: Origin,
+        now: float,
+        *,
+        event: str = "",
+        why: str = "",
+    ) -> None:
+        live.agent = agent
+        live.state = ChatState.OPEN
+        live.origin = origin
+        agent.load += 1
+        agent.chats[live.id] = live
+        agent.last_assigned = now
+        picker = live.pool.picker
+        if origin is Origin.AUTO:
+            agent.auto_load += 1
+            assert picker is not None
+            picker.placed(agent)
+        self._touch(agent)
+        if self._observer is not None:
+            if not event:
+                event = "claimed" if origin is Origin.CLAIM else "assigned"
+            if not why:
+                why = picker.detail(agent) if origin is Origin.AUTO and picker else origin.value
+            self._emit(now, event, live, agent.id, why)
+
+    def _unassign(self, live: _LiveChat, agent: _Agent) -> None:
+        agent.load -= 1
+        if live.origin is Origin.AUTO:
+            agent.auto_load -= 1
+        del agent.chats[live.id]
+        live.agent = None
+        self._touch(agent)
+
+    def _touch(self, agent: _Agent) -> None:
+        """The agent changed: invalidate its old picker entries and offer it anew."""
+        agent.version += 1
+        eligible = agent.online and agent.live
+        held = agent.load if self._all_open else agent.auto_load
+        for pool in agent.pools:
+            picker = pool.picker
+            if picker is not None:
+                picker.refresh(agent, eligible and held < pool.teamspace.cap)
+
+    def _enqueue(self, live: _LiveChat, now: float, *, front: bool) -> None:
+        live.state = ChatState.PENDING
+        pool = live.pool
+        if front:
+            self._front_seq -= 1
+            seq = self._front_seq
+            pool.waiting.appendleft((seq, live))
+        else:
+            seq = self._next_seq()
+            pool.waiting.append((seq, live))
+        live.queue_seq = seq
+        pool.teamspace.pending += 1
+        if self._observer is not None:
+            if front:
+                why = "requeued"
+            elif pool.teamspace.method is Method.VOLUNTARY:
+                why = "voluntary"
+            elif pool.online == 0:
+                why = "nobody online"
+            else:
+                why = "all at cap"
+            self._emit(now, "queued", live, None, why)
+
+    def _dequeue(self, live: _LiveChat) -> None:
+        """Take a pending chat out of the queue (its deque entry is dropped lazily)."""
+        live.queue_seq = 0
+        live.pool.teamspace.pending -= 1
+
+    def _head(self, pool: _Pool) -> _LiveChat | None:
+        waiting = pool.waiting
+        while waiting:
+            seq, live = waiting[0]
+            if live.queue_seq == seq and live.state is ChatState.PENDING and live.pool is pool:
+                return live
+            waiting.popleft()
+        return None
+
+    def _drain(self, pools: Iterable[_Pool], now: float) -> tuple[Assignment, ...]:
+        """Place waiting chats of ``pools`` oldest first, skipping pools with no room."""
+        candidates = [p for p in pools if p.waiting and p.picker is not None]
+        if not candidates:
+            return _NONE
+        placed: list[Assignment] = []
+        while True:
+            best: _Pool | None = None
+            best_head: _LiveChat | None = None
+            for pool in candidates:
+                picker = pool.picker
+                if not pool.waiting or picker is None or not picker.any_available():
+                    continue
+                head = self._head(pool)
+                if head is not None and (best_head is None or head.queue_seq < best_head.queue_seq):
+                    best, best_head = pool, head
+            if best is None or best_head is None:
+                return tuple(placed)
+            assert best.picker is not None
+            agent = cast(_Agent, best.picker.pick())
+            best.waiting.popleft()
+            self._dequeue(best_head)
+            self._place(best_head, agent, Origin.AUTO, now)
+            placed.append(Assignment(best_head.id, agent.id))
+
+    def _requeue(self, agent: _Agent, now: float) -> tuple[Assignment, ...]:
+        chats = sorted(agent.chats.values(), key=lambda c: c.seq)
+        pools: list[_Pool] = []
+        for live in reversed(chats):
+            self._unassign(live, agent)
+            self._enqueue(live, now, front=True)
+            if live.pool not in pools:
+                pools.append(live.pool)
+        return self._drain(pools, now)
+
+    def _route(
+        self, ai_agent: str, language: str | None
+    ) -> tuple[_Teamspace, Target, _Pool | None]:
+        key = (ai_agent, language)
+        route = self._routes.get(key)
+        if route is None:
+            ai = self._workspace.ai_agents.get(ai_agent)
+            if ai is None:
+                raise EngineError(f"unknown AI agent {ai_agent!r}")
+            ts = self._teamspaces[ai.teamspace]
+            target = ai.handoff.target_for(language)
+            pool = None if target.is_direct else self._pool(ts, target)
+            route = (ts, target, pool)
+            self._routes[key] = route
+        return route
+
+    def _pool(self, ts: _Teamspace, target: Target) -> _Pool:
+        key = (ts.id, target)
+        pool = self._pools.get(key)
+        if pool is None:
+            pool = _Pool(ts, target)
+            self._pools[key] = pool
+            ts.pools.append(pool)
+            self._fill_pool(pool)
+            self._rebuild_picker(pool)
+        return pool
+
+    def _fill_pool(self, pool: _Pool) -> None:
+        ids = self._workspace.pool_members(pool.teamspace.id, pool.target)
+        pool.members = [self._agents[uid] for uid in sorted(ids)]
+        pool.online = sum(1 for a in pool.members if a.online)
+        for agent in pool.members:
+            agent.pools.append(pool)
+
+    def _rebuild_pickers(self, ts: _Teamspace) -> None:
+        for pool in ts.pools:
+            self._rebuild_picker(pool)
+
+    def _rebuild_picker(self, pool: _Pool) -> None:
+        ts = pool.teamspace
+        pool.picker = make_picker(
+            ts.method,
+            teamspace=ts.id,
+            members=pool.members,
+            rng=self._rng,
+            sequence=self._next_seq,
+        )
+        if pool.picker is None:
+            return
+        for agent in pool.members:
+            held = agent.load if self._all_open else agent.auto_load
+            pool.picker.refresh(agent, agent.online and agent.live and held < ts.cap)
+
+    def _emit(self, now: float, event: str, live: _LiveChat, agent: str | None, why: str) -> None:
+        assert self._observer is not None
+        pool = live.pool
+        self._observer(EngineEvent(now, event, live.id, agent, pool.teamspace.id, pool.label, why))
+
+    def _check_method(self, teamspace: str, method: Method) -> None:
+        if self._enforce_plan and not method_allowed(method, self._workspace.plan):
+            raise ConfigError(
+                f"teamspace {teamspace!r}: {method.value} needs plan "
+                f"{required_plan(method).label} or above; this workspace is on "
+                f"{self._workspace.plan.label}"
+            )
+
+    def _check_cap(self, teamspace: str, cap: int) -> None:
+        if cap < 1:
+            raise ConfigError(f"teamspace {teamspace!r}: the cap must be at least 1, not {cap}")
+
+    def _check_transfers_allowed(self, what: str) -> None:
+        if self._workspace.plan < TRANSFER_MIN_PLAN:
+            raise EngineError(
+                f"{what} needs plan {TRANSFER_MIN_PLAN.label} or above; "
+                f"this workspace is on {self._workspace.plan.label}"
+            )
+
+    def _agent(self, agent_id: str) -> _Agent:
+        agent = self._agents.get(agent_id)
+        if agent is None:
+            raise EngineError(f"unknown user {agent_id!r}")
+        return agent
+
+    def _teamspace(self, teamspace: str) -> _Teamspace:
+        ts = self._teamspaces.get(teamspace)
+        if ts is None:
+            raise EngineError(f"unknown teamspace {teamspace!r}")
+        return ts
+
+    def _live(self, chat_id: ChatId) -> _LiveChat:
+        live = self._chats.get(chat_id)
+        if live is None:
+            raise EngineError(f"chat {chat_id!r} is not pending or open")
+        return live
+
+    def _open(self, chat_id: ChatId) -> _LiveChat:
+        live = self._live(chat_id)
+        if live.agent is None:
+            raise EngineError(f"chat {chat_id!r} is pending; it has no assignee to transfer from")
+        return live

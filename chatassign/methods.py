@@ -1,0 +1,222 @@
+"""The automatic assignment methods behind one small interface, and a registry by name.
+
+A *picker* belongs to one pool (the candidate agents of a handoff target within one
+teamspace). The engine tells it whenever an agent of the pool changed (``refresh``),
+with whether the agent is now available in this pool (live, online, under the cap);
+``pick`` answers the agent the method would choose now, or None. Pickers never decide
+eligibility themselves, so every method sees exactly the same candidates.
+
+Balanced and round robin keep a heap with lazy deletion: every change of an agent bumps
+its ``version`` and pushes a fresh entry; entries with an old version are dropped when
+they reach the top. Decisions cost O(log n) in the pool size, not O(n).
+Voluntary has no picker: it never places a chat by itself.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+from chatassign.model import Method
+
+
+class AgentState:
+    """The engine's mutable record of one user: status, load and placement history."""
+
+    __slots__ = (
+        "auto_load",
+        "id",
+        "last_assigned",
+        "live",
+        "load",
+        "online",
+        "online_seq",
+        "online_since",
+        "rotation",
+        "version",
+    )
+
+    def __init__(self, user_id: str, *, live: bool) -> None:
+        self.id = user_id
+        self.live = live
+        self.online = False
+        self.online_since = 0.0
+        self.online_seq = 0
+        self.load = 0
+        """Open livechats held, whatever their origin."""
+        self.auto_load = 0
+        """Open livechats held that came from automatic placement."""
+        self.last_assigned = float("-inf")
+        self.version = 0
+        self.rotation: dict[str, int] = {}
+        """Round-robin position per teamspace; absent means ``online_seq``."""
+
+
+class Picker(Protocol):
+    """One pool's view of an assignment method."""
+
+    def refresh(self, agent: AgentState, available: bool) -> None:
+        """The agent changed (its ``version`` was bumped); ``available`` is its new eligibility."""
+
+    def pick(self) -> AgentState | None:
+        """The agent this method gives the next chat to (random draws from its source)."""
+
+    def any_available(self) -> bool:
+        """Whether some agent is available, without drawing from any random source."""
+
+    def placed(self, agent: AgentState) -> None:
+        """The pool just gave ``agent`` a chat (called before the agent's refresh)."""
+
+    def detail(self, agent: AgentState) -> str:
+        """Why ``agent`` was chosen, for the event trace."""
+
+
+class BalancedPicker:
+    """Fewest open chats; ties: last assignment longest ago, earliest online, agent id."""
+
+    __slots__ = ("_heap", "_limit")
+
+    def __init__(self, members: int) -> None:
+        self._heap: list[tuple[int, float, float, str, int, AgentState]] = []
+        self._limit = 2 * members + 32
+
+    def refresh(self, agent: AgentState, available: bool) -> None:
+        if available:
+            heap = self._heap
+            heapq.heappush(
+                heap,
+                (
+                    agent.load,
+                    agent.last_assigned,
+                    agent.online_since,
+                    agent.id,
+                    agent.version,
+                    agent,
+                ),
+            )
+            if len(heap) > self._limit:
+                self._heap = [e for e in heap if e[4] == e[5].version]
+                heapq.heapify(self._heap)
+
+    def pick(self) -> AgentState | None:
+        heap = self._heap
+        while heap:
+            entry = heap[0]
+            if entry[4] == entry[5].version:
+                return entry[5]
+            heapq.heappop(heap)
+        return None
+
+    def any_available(self) -> bool:
+        return self.pick() is not None
+
+    def placed(self, agent: AgentState) -> None:
+        pass
+
+    def detail(self, agent: AgentState) -> str:
+        return f"balanced load={agent.load}"
+
+
+class RoundRobinPicker:
+    """Agents in the order they came online; a chat moves its agent to the end.
+
+    The rotation is a queue per teamspace (as Chatwoot keeps it): the next chat goes
+    to the first agent in the queue eligible for it; skipped agents keep their place
+    at the front. Coming online puts an agent at the end.
+    """
+
+    __slots__ = ("_heap", "_limit", "_sequence", "_teamspace")
+
+    def __init__(self, members: int, *, teamspace: str, sequence: Callable[[], int]) -> None:
+        self._heap: list[tuple[int, str, int, AgentState]] = []
+        self._limit = 2 * members + 32
+        self._teamspace = teamspace
+        self._sequence = sequence
+
+    def refresh(self, agent: AgentState, available: bool) -> None:
+        if available:
+            heap = self._heap
+            position = agent.rotation.get(self._teamspace, agent.online_seq)
+            heapq.heappush(heap, (position, agent.id, agent.version, agent))
+            if len(heap) > self._limit:
+                self._heap = [e for e in heap if e[2] == e[3].version]
+                heapq.heapify(self._heap)
+
+    def pick(self) -> AgentState | None:
+        heap = self._heap
+        while heap:
+            entry = heap[0]
+            if entry[2] == entry[3].version:
+                return entry[3]
+            heapq.heappop(heap)
+        return None
+
+    def any_available(self) -> bool:
+        return self.pick() is not None
+
+    def placed(self, agent: AgentState) -> None:
+        agent.rotation[self._teamspace] = self._sequence()
+
+    def detail(self, agent: AgentState) -> str:
+        return "round-robin"
+
+
+class RandomPicker:
+    """Uniformly at random among available agents, from an injected random source."""
+
+    __slots__ = ("_agents", "_index", "_rng")
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+        self._agents: list[AgentState] = []
+        self._index: dict[str, int] = {}
+
+    def refresh(self, agent: AgentState, available: bool) -> None:
+        index = self._index
+        if available:
+            if agent.id not in index:
+                index[agent.id] = len(self._agents)
+                self._agents.append(agent)
+        elif agent.id in index:
+            # Swap-remove keeps removal O(1); order stays a function of the history.
+            position = index.pop(agent.id)
+            last = self._agents.pop()
+            if last is not agent:
+                self._agents[position] = last
+                index[last.id] = position
+
+    def pick(self) -> AgentState | None:
+        agents = self._agents
+        if not agents:
+            return None
+        return agents[self._rng.randrange(len(agents))]
+
+    def any_available(self) -> bool:
+        return bool(self._agents)
+
+    def placed(self, agent: AgentState) -> None:
+        pass
+
+    def detail(self, agent: AgentState) -> str:
+        return "random"
+
+
+def make_picker(
+    method: Method,
+    *,
+    teamspace: str,
+    members: Iterable[AgentState],
+    rng: random.Random,
+    sequence: Callable[[], int],
+) -> Picker | None:
+    """A fresh picker of ``method`` for one pool; None for voluntary (it never places)."""
+    size = sum(1 for _ in members)
+    if method is Method.BALANCED:
+        return BalancedPicker(size)
+    if method is Method.ROUND_ROBIN:
+        return RoundRobinPicker(size, teamspace=teamspace, sequence=sequence)
+    if method is Method.RANDOM:
+        return RandomPicker(rng)
+    return None
