@@ -1,0 +1,7 @@
+"""The command line: a thin Typer layer over the library; the only place that prints."""
+
+from __future__ import annotations
+
+from chatassign.cli.app import ExitCode, app, main
+
+__all__ = ["ExitCode", "app", "main"]

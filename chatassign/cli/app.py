@@ -1,0 +1,77 @@
+"""The Typer application, exit codes and the one place errors become messages."""
+
+from __future__ import annotations
+
+import sys
+from enum import IntEnum
+
+import typer
+from rich.console import Console
+
+from chatassign import __version__
+from chatassign.errors import ChatAssignError, UsageError
+
+
+class ExitCode(IntEnum):
+    """The documented exit codes (docs/cli.md)."""
+
+    OK = 0
+    INVALID_INPUT = 1
+    USAGE = 2
+
+
+app = typer.Typer(
+    name="chatassign",
+    help=(
+        "Simulate and check live-chat assignment for Proto AICX: balanced, random,"
+        " round robin and voluntary routing, caps, teams and handoffs."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def stdout_console() -> Console:
+    """The console results are printed to (plain when not a terminal)."""
+    return Console(highlight=False, soft_wrap=False)
+
+
+def stderr_console() -> Console:
+    """The console messages and progress go to."""
+    return Console(stderr=True, highlight=False)
+
+
+def fail(error: ChatAssignError) -> typer.Exit:
+    """Print ``error`` to stderr and return the Exit carrying its documented code."""
+    code = ExitCode.USAGE if isinstance(error, UsageError) else ExitCode.INVALID_INPUT
+    stderr_console().print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+    return typer.Exit(int(code))
+
+
+def version_callback(value: bool) -> None:
+    """Print the version and stop, for ``--version``."""
+    if value:
+        typer.echo(f"chatassign {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=version_callback, is_eager=True, help="Show the version."
+    ),
+) -> None:
+    """Simulate and check live-chat assignment for Proto AICX."""
+
+
+def main() -> None:
+    """The console-script entry point."""
+    try:
+        app()
+    except ChatAssignError as error:
+        raise SystemExit(int(fail(error).exit_code)) from None
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        raise SystemExit(130) from None
