@@ -1,0 +1,33 @@
+"""Scenario files: YAML -> pydantic models -> the engine's domain values, with located problems.
+
+The only package that knows YAML. Public API:
+
+* :func:`load_scenario` — a :class:`~chatassign.workload.Scenario` or a ScenarioError;
+* :func:`check_scenario_file` — every error and warning of a file, never raising;
+* :func:`read_scenario` — both at once;
+* :func:`example_scenario_path` — the built-in example shipped with the package;
+* :func:`scenario_json_schema` — the JSON Schema of scenario files.
+"""
+
+from __future__ import annotations
+
+from chatassign.scenario.loader import check_scenario_file, load_scenario, read_scenario
+from chatassign.scenario.problems import (
+    InvalidScenarioError,
+    MissingScenarioFileError,
+    Problem,
+    Severity,
+)
+from chatassign.scenario.schema import example_scenario_path, scenario_json_schema
+
+__all__ = [
+    "InvalidScenarioError",
+    "MissingScenarioFileError",
+    "Problem",
+    "Severity",
+    "check_scenario_file",
+    "example_scenario_path",
+    "load_scenario",
+    "read_scenario",
+    "scenario_json_schema",
+]

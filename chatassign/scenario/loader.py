@@ -1,0 +1,79 @@
+"""Reading a scenario file end to end: text, YAML, schema, semantic checks, domain values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from chatassign.scenario.checks import Findings, check_workspace
+from chatassign.scenario.convert import to_scenario, to_workspace
+from chatassign.scenario.models import ScenarioModel
+from chatassign.scenario.problems import (
+    InvalidScenarioError,
+    MissingScenarioFileError,
+    Problem,
+    Severity,
+    sorted_problems,
+)
+from chatassign.scenario.pruning import validate_pruned
+from chatassign.scenario.schema_errors import schema_problems
+from chatassign.scenario.workload_checks import check_workload
+from chatassign.scenario.yamlsource import parse_yaml, read_text
+from chatassign.workload import Scenario
+
+
+def read_scenario(path: Path, *, file: str | None = None) -> tuple[Scenario | None, list[Problem]]:
+    """The scenario in ``path`` (None if it has errors) and every problem found, sorted.
+
+    ``file`` is the name problems carry (default: ``path`` as given). Never raises for
+    bad input: an unreadable, malformed or inconsistent file gives problems instead.
+    """
+    name = str(path) if file is None else file
+    text, problems = read_text(path, file=name)
+    if text is None:
+        return None, problems
+    document, problems = parse_yaml(text, file=name)
+    if document is None:
+        return None, problems
+    if not isinstance(document.data, dict):
+        kind = "a list" if isinstance(document.data, list) else "a single value"
+        message = f"the file holds {kind}; a scenario is a mapping of keys (plan:, users:, ...)"
+        problems.append(Problem(name, 1, 1, "", Severity.ERROR, "not-a-mapping", message))
+        return None, problems
+    context: dict[str, object] = {"base_dir": path.parent}
+    try:
+        model: ScenarioModel | None = ScenarioModel.model_validate(document.data, context=context)
+    except ValidationError as error:
+        problems += schema_problems(error, file=name, source=document.source)
+        model = validate_pruned(document.data, error, context=context)
+    if model is not None:
+        findings = Findings(name, document.source, problems)
+        workspace = to_workspace(model)
+        check_workspace(model, workspace, findings)
+        if model.workload is not None:
+            check_workload(model, workspace, findings)
+    found = sorted_problems(problems)
+    if model is None or any(p.is_error for p in found):
+        return None, found
+    return to_scenario(model, default_name=path.stem, source=name), found
+
+
+def load_scenario(path: Path) -> Scenario:
+    """The scenario in ``path``; raises a ScenarioError listing every located error.
+
+    A missing path raises :class:`MissingScenarioFileError` (a usage error, exit 2);
+    anything else wrong raises :class:`InvalidScenarioError`. Warnings do not raise:
+    see :func:`check_scenario_file` for them.
+    """
+    if not path.exists():
+        raise MissingScenarioFileError(f"no such scenario file: {path}")
+    scenario, problems = read_scenario(path)
+    if scenario is None:
+        raise InvalidScenarioError(problems)
+    return scenario
+
+
+def check_scenario_file(path: Path, *, file: str | None = None) -> list[Problem]:
+    """Every problem (errors and warnings) of the file at ``path``, sorted; never raises."""
+    return read_scenario(path, file=file)[1]

@@ -1,0 +1,312 @@
+"""Pydantic models mirroring the YAML of a scenario file (simulation.md §1).
+
+They check shapes and types only, with unknown keys forbidden; the rules that relate
+one part of the file to another live in ``checks.py``. Durations, rates,
+distributions, plans and methods are parsed here, so a value that is wrong is
+reported at its own line. Nothing outside this package sees these models: they are
+converted to the domain values of ``model.py`` and ``workload.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    Tag,
+    ValidationInfo,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
+
+from chatassign import quantities
+from chatassign.model import DEFAULT_CAP, Method, Plan
+
+DURATION_PATTERN = (
+    r"^\s*(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*([dhms]\s*((\d+(\.\d*)?|\.\d+)\s*[hms]\s*)*)?$"
+)
+RATE_PATTERN = r"^\s*(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*/\s*(s|m|min|h|d)\s*$"
+DISTRIBUTION_PATTERN = r"^\s*(constant|exponential|lognormal|gamma|uniform|empirical)\s*\(.*\)\s*$"
+
+
+def _duration(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise PydanticCustomError("bad-duration", "expected a duration such as 90s, 5m or 1h30m")
+    try:
+        return quantities.parse_duration(value)
+    except ValueError as error:
+        raise PydanticCustomError("bad-duration", str(error)) from None
+
+
+def _rate(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise PydanticCustomError("bad-rate", "expected a rate such as 120/h")
+    try:
+        return quantities.parse_rate(value)
+    except ValueError as error:
+        raise PydanticCustomError("bad-rate", str(error)) from None
+
+
+def _distribution(value: object, info: ValidationInfo) -> quantities.Distribution:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise PydanticCustomError(
+            "bad-distribution", "expected a distribution such as exponential(mean=2m)"
+        )
+    try:
+        parsed = quantities.parse_distribution(value)
+        if isinstance(parsed, quantities.EmpiricalFile):
+            context = info.context if isinstance(info.context, dict) else {}
+            base = context.get("base_dir")
+            folder = base if isinstance(base, Path) else Path()
+            return quantities.load_empirical(folder / parsed.path, source=parsed.path)
+        return parsed
+    except ValueError as error:
+        raise PydanticCustomError("bad-distribution", str(error)) from None
+
+
+def _plan(value: object) -> Plan:
+    if isinstance(value, Plan):
+        return value
+    try:
+        return Plan.parse(value) if isinstance(value, str) else Plan.parse(repr(value))
+    except ValueError as error:
+        raise PydanticCustomError("unknown-plan", str(error)) from None
+
+
+def _method(value: object) -> Method:
+    if isinstance(value, Method):
+        return value
+    try:
+        return Method.parse(value) if isinstance(value, str) else Method.parse(repr(value))
+    except ValueError as error:
+        raise PydanticCustomError("unknown-method", str(error)) from None
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(_duration),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "string", "pattern": DURATION_PATTERN},
+            ],
+            "description": "seconds, or a duration such as 90s, 5m, 1h30m, 1d",
+        }
+    ),
+]
+Rate = Annotated[
+    float,
+    BeforeValidator(_rate),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": RATE_PATTERN,
+            "description": "a rate such as 2/s, 30/m, 120/h, 500/d",
+        }
+    ),
+]
+DistributionText = Annotated[
+    quantities.Distribution,
+    PlainValidator(_distribution),
+    PlainSerializer(lambda distribution: distribution.describe()),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": DISTRIBUTION_PATTERN,
+            "description": (
+                "constant(x), exponential(mean=x), lognormal(mean=x, sd=y), gamma(mean=x, sd=y), "
+                "uniform(low=x, high=y) or empirical(path/to.csv); x, y are durations"
+            ),
+        }
+    ),
+]
+PlanName = Annotated[
+    Plan,
+    PlainValidator(_plan),
+    PlainSerializer(lambda plan: plan.label),
+    WithJsonSchema({"enum": [plan.label for plan in Plan], "description": "the subscription"}),
+]
+MethodName = Annotated[
+    Method,
+    PlainValidator(_method),
+    PlainSerializer(str),
+    WithJsonSchema({"enum": [method.value for method in Method]}),
+]
+Id = Annotated[str, Field(min_length=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+
+class AssignmentModel(_Model):
+    """``teamspaces.<id>.assignment``: the method and the "auto-assigned chats" cap."""
+
+    method: MethodName = Method.BALANCED
+    max_auto_assigned: int = Field(default=DEFAULT_CAP, json_schema_extra={"minimum": 1})
+
+
+class TeamspaceModel(_Model):
+    """``teamspaces.<id>``."""
+
+    assignment: AssignmentModel = AssignmentModel()
+
+
+class UserModel(_Model):
+    """``users.<id>``: role, teams and (for simulation) speed."""
+
+    role: Id
+    teams: list[Id] = []
+    speed: float = Field(default=1.0, json_schema_extra={"exclusiveMinimum": 0})
+
+
+class TeamModel(_Model):
+    """``teams.<id>``: linked teamspaces and an optional role whose holders are members."""
+
+    teamspaces: list[Id] = []
+    role: Id | None = None
+
+
+class TargetModel(_Model):
+    """A handoff target: ``{agent: id}``, ``{teamspace: true}`` or ``{users: [], teams: []}``."""
+
+    agent: Id | None = None
+    teamspace: bool = False
+    users: list[Id] = []
+    teams: list[Id] = []
+
+
+class HandoffModel(_Model):
+    """``ai_agents.<id>.handoff``."""
+
+    target: TargetModel
+    by_language: dict[str, TargetModel] = {}
+    availability_check: bool = True
+
+
+class AIAgentModel(_Model):
+    """``ai_agents.<id>``."""
+
+    teamspace: Id
+    languages: list[Id] = []
+    handoff: HandoffModel
+
+
+class OptionsModel(_Model):
+    """``options``: engine choices where the product documentation is silent."""
+
+    cap_counts: Literal["all_open", "auto_only"] = "all_open"
+    on_away: Literal["keep", "requeue"] = "keep"
+
+
+class RateSegmentModel(_Model):
+    """One piece of a piecewise rate: ``{until: 2h, rate: 60/h}`` (no ``until``: to the end)."""
+
+    until: Duration | None = None
+    rate: Rate
+
+
+def _rate_form(value: object) -> str:
+    return "schedule" if isinstance(value, list) else "constant"
+
+
+RateOrSchedule = Annotated[
+    Annotated[Rate, Tag("constant")] | Annotated[list[RateSegmentModel], Tag("schedule")],
+    Discriminator(_rate_form),
+    Field(description="120/h, or a piecewise schedule [{until: 2h, rate: 60/h}, ...]"),
+]
+UNION_TAGS = frozenset({"constant", "schedule"})
+"""Names pydantic inserts in error locations for the tagged union above."""
+
+
+class ArrivalModel(_Model):
+    """``workload.arrivals.<ai agent>``: customers reaching one AI agent."""
+
+    rate: RateOrSchedule
+    handoff_probability: float = Field(default=1.0, json_schema_extra={"minimum": 0, "maximum": 1})
+    ai_time: DistributionText = Field(
+        default_factory=lambda: quantities.Constant(0.0),
+        json_schema_extra={"default": "constant(0s)"},
+    )
+    languages: dict[str, float] = {}
+
+
+class IntervalModel(_Model):
+    """An online interval of a shift: ``{from: 0h, to: 4h}``."""
+
+    model_config = ConfigDict(populate_by_name=False)
+
+    start: Duration = Field(alias="from")
+    end: Duration = Field(alias="to")
+
+
+class VoluntaryModel(_Model):
+    """``workload.voluntary``: how agents claim chats under the voluntary method."""
+
+    pickup_delay: DistributionText
+    self_limit: int = Field(default=3, json_schema_extra={"minimum": 1})
+
+
+class WorkloadModel(_Model):
+    """``workload``: the traffic a simulation runs."""
+
+    horizon: Duration
+    warmup: Duration = 0.0
+    seed: int = 0
+    replications: int = Field(default=1, json_schema_extra={"minimum": 1})
+    arrivals: dict[str, ArrivalModel]
+    handle_time: DistributionText
+    concurrency_slowdown: list[float] = [1.0]
+    patience: DistributionText | None = None
+    service_level_threshold: Duration = 60.0
+    shifts: dict[str, list[IntervalModel]] = {}
+    voluntary: VoluntaryModel | None = None
+    run_to_completion: bool = False
+
+
+class ScenarioModel(_Model):
+    """A whole scenario file: the workspace configuration and, optionally, a workload."""
+
+    model_config = ConfigDict(title="chatassign scenario")
+
+    name: str | None = None
+    description: str | None = None
+    plan: PlanName
+    roles: dict[str, list[Id] | None] = {}
+    users: dict[str, UserModel] = {}
+    teams: dict[str, TeamModel | None] = {}
+    teamspaces: dict[str, TeamspaceModel | None] = {}
+    ai_agents: dict[str, AIAgentModel] = {}
+    options: OptionsModel = OptionsModel()
+    workload: WorkloadModel | None = None
+
+
+FIELD_NAMES = frozenset(
+    (info.alias or name)
+    for model in (
+        AssignmentModel,
+        TeamspaceModel,
+        UserModel,
+        TeamModel,
+        TargetModel,
+        HandoffModel,
+        AIAgentModel,
+        OptionsModel,
+        RateSegmentModel,
+        ArrivalModel,
+        IntervalModel,
+        VoluntaryModel,
+        WorkloadModel,
+        ScenarioModel,
+    )
+    for name, info in model.model_fields.items()
+)
+"""Every key a scenario file may use, for "did you mean" hints."""
