@@ -1,0 +1,278 @@
+"""Facts of simulated replications -> summaries: waits, loads, saturation, fairness, CIs.
+
+Pure functions of ``facts.ReplicationFacts``; no I/O, no clock, no randomness. Each
+metric is computed per replication, then averaged over replications with a 95 %
+Student-t confidence interval (``docs/simulation.md`` defines every metric).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from chatassign.facts import ReplicationFacts
+
+WAIT_QUANTILES = (0.5, 0.9, 0.95, 0.99)
+
+_T975 = (
+    12.706204736,
+    4.302652730,
+    3.182446305,
+    2.776445105,
+    2.570581836,
+    2.446911851,
+    2.364624252,
+    2.306004135,
+    2.262157163,
+    2.228138852,
+    2.200985160,
+    2.178812830,
+    2.160368656,
+    2.144786688,
+    2.131449546,
+    2.119905299,
+    2.109815578,
+    2.100922040,
+    2.093024054,
+    2.085963447,
+    2.079613845,
+    2.073873068,
+    2.068657610,
+    2.063898562,
+    2.059538553,
+    2.055529439,
+    2.051830516,
+    2.048407142,
+    2.045229642,
+    2.042272456,
+)
+"""t_{0.975, ν} for ν = 1…30 (standard tables, 9 decimals)."""
+
+_Z975 = 1.959963984540054
+
+
+def t_quantile_975(df: int) -> float:
+    """The 0.975 quantile of Student's t with ``df`` degrees of freedom.
+
+    A table for ν ≤ 30; beyond, the Cornish–Fisher expansion in 1/ν about the normal
+    quantile z (Abramowitz & Stegun 26.7.5, four terms), accurate to better than
+    1e-6 for ν > 30.
+    """
+    if df < 1:
+        raise ValueError(f"degrees of freedom must be at least 1, not {df}")
+    if df <= len(_T975):
+        return _T975[df - 1]
+    z = _Z975
+    nu = float(df)
+    return (
+        z
+        + (z**3 + z) / (4 * nu)
+        + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * nu**2)
+        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * nu**3)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A mean over replications and its 95 % Student-t interval (None with one replication)."""
+
+    mean: float
+    ci95: tuple[float, float] | None
+
+    @property
+    def half_width(self) -> float | None:
+        """Half the interval's width, or None with one replication."""
+        if self.ci95 is None:
+            return None
+        return (self.ci95[1] - self.ci95[0]) / 2.0
+
+
+def estimate(values: Sequence[float]) -> Estimate:
+    """Mean and 95 % Student-t interval of per-replication values (sample sd, n − 1)."""
+    n = len(values)
+    if n == 0:
+        return Estimate(0.0, None)
+    mean = math.fsum(values) / n
+    if n == 1:
+        return Estimate(mean, None)
+    variance = math.fsum((v - mean) ** 2 for v in values) / (n - 1)
+    half = t_quantile_975(n - 1) * math.sqrt(variance / n)
+    return Estimate(mean, (mean - half, mean + half))
+
+
+@dataclass(frozen=True, slots=True)
+class AgentSummary:
+    """One agent over the window (means over replications)."""
+
+    id: str
+    assigned: float
+    mean_open: float
+    max_open: float
+    utilization: float
+    """Share of the agent's online time with at least one open chat."""
+    at_cap_share: float
+    """Share of the agent's online time at or above the cap."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicationSummary:
+    """Every metric of one replication."""
+
+    counts: dict[str, int]
+    wait: dict[str, float]
+    """mean, p50, p90, p95, p99, max, in seconds."""
+    p_wait: float
+    service_level: float
+    abandon_rate: float
+    queue_mean: float
+    queue_max: int
+    agents: tuple[AgentSummary, ...]
+    cap_saturation: tuple[tuple[str, float], ...]
+    jain: float
+    max_min_ratio: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class MethodSummary:
+    """The result of one method: every metric averaged over replications."""
+
+    method: str
+    allowed_by_plan: bool
+    required_plan: str
+    replications: int
+    threshold: float
+    counts: dict[str, float]
+    wait: dict[str, Estimate]
+    p_wait: Estimate
+    service_level: Estimate
+    abandon_rate: Estimate
+    queue_mean: Estimate
+    queue_max: float
+    agents: tuple[AgentSummary, ...]
+    cap_saturation: tuple[tuple[str, float], ...]
+    jain: float
+    max_min_ratio: float | None
+
+
+def _share(part: float, whole: float) -> float:
+    return part / whole if whole > 0 else 0.0
+
+
+def jain_index(values: Sequence[float]) -> float:
+    """Jain's fairness index (Σx)² / (n·Σx²): 1 when even, 1/n when one takes all; 1 if all 0."""
+    squares = math.fsum(v * v for v in values)
+    if not values or squares == 0:
+        return 1.0
+    return math.fsum(values) ** 2 / (len(values) * squares)
+
+
+def max_min_ratio(values: Sequence[float]) -> float | None:
+    """max / min; 1 when all are 0; None when the smallest is 0 and another is not."""
+    if not values:
+        return 1.0
+    low, high = min(values), max(values)
+    if high == 0:
+        return 1.0
+    return high / low if low > 0 else None
+
+
+def summarize_replication(facts: ReplicationFacts, *, threshold: float) -> ReplicationSummary:
+    """Every metric of one replication (``threshold``: the service-level threshold, s)."""
+    counts = facts.counts
+    handed = counts.handed_off
+    waits = facts.waits
+    wait = {"mean": waits.mean}
+    for q in WAIT_QUANTILES:
+        wait[f"p{round(q * 100)}"] = waits.quantile(q)
+    wait["max"] = waits.maximum
+    duration = facts.duration
+    agents = tuple(
+        AgentSummary(
+            id=a.id,
+            assigned=float(a.assigned),
+            mean_open=_share(a.open_area, duration),
+            max_open=float(a.max_open),
+            utilization=_share(a.busy_time, a.online_time),
+            at_cap_share=_share(a.at_cap_time, a.online_time),
+        )
+        for a in facts.agents
+    )
+    assigned = [a.assigned for a in agents]
+    return ReplicationSummary(
+        counts={
+            "arrived": counts.arrived,
+            "handed_off": handed,
+            "unavailable": counts.unavailable,
+            "assigned": counts.assigned,
+            "abandoned": counts.abandoned,
+            "unattended": counts.unattended,
+            "waiting_at_end": counts.waiting_at_end,
+            "with_ai_at_end": counts.with_ai_at_end,
+        },
+        wait=wait,
+        p_wait=_share(facts.waited, handed),
+        service_level=_share(facts.within_threshold, handed),
+        abandon_rate=_share(counts.abandoned, handed),
+        queue_mean=_share(facts.queue_area, duration),
+        queue_max=facts.queue_max,
+        agents=agents,
+        cap_saturation=tuple((ts, _share(t, duration)) for ts, t in facts.saturated_time),
+        jain=jain_index(assigned),
+        max_min_ratio=max_min_ratio(assigned),
+    )
+
+
+def summarize(
+    facts: Sequence[ReplicationFacts],
+    *,
+    method: str,
+    allowed_by_plan: bool,
+    required_plan: str,
+    threshold: float,
+) -> MethodSummary:
+    """Average every metric over the replications of one method (in replication order)."""
+    if not facts:
+        raise ValueError("summarize needs at least one replication")
+    reps = [summarize_replication(f, threshold=threshold) for f in facts]
+    n = len(reps)
+
+    def mean(values: Sequence[float]) -> float:
+        return math.fsum(values) / n
+
+    first = reps[0]
+    agents = tuple(
+        AgentSummary(
+            id=agent.id,
+            assigned=mean([r.agents[i].assigned for r in reps]),
+            mean_open=mean([r.agents[i].mean_open for r in reps]),
+            max_open=mean([r.agents[i].max_open for r in reps]),
+            utilization=mean([r.agents[i].utilization for r in reps]),
+            at_cap_share=mean([r.agents[i].at_cap_share for r in reps]),
+        )
+        for i, agent in enumerate(first.agents)
+    )
+    ratios = [r.max_min_ratio for r in reps]
+    return MethodSummary(
+        method=method,
+        allowed_by_plan=allowed_by_plan,
+        required_plan=required_plan,
+        replications=n,
+        threshold=threshold,
+        counts={key: mean([r.counts[key] for r in reps]) for key in first.counts},
+        wait={key: estimate([r.wait[key] for r in reps]) for key in first.wait},
+        p_wait=estimate([r.p_wait for r in reps]),
+        service_level=estimate([r.service_level for r in reps]),
+        abandon_rate=estimate([r.abandon_rate for r in reps]),
+        queue_mean=estimate([r.queue_mean for r in reps]),
+        queue_max=mean([r.queue_max for r in reps]),
+        agents=agents,
+        cap_saturation=tuple(
+            (ts, mean([r.cap_saturation[i][1] for r in reps]))
+            for i, (ts, _) in enumerate(first.cap_saturation)
+        ),
+        jain=mean([r.jain for r in reps]),
+        max_min_ratio=None
+        if any(v is None for v in ratios)
+        else mean([v for v in ratios if v is not None]),
+    )
