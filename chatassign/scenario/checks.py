@@ -48,12 +48,23 @@ class Findings:
 
 
 def check_workspace(model: ScenarioModel, workspace: Workspace, findings: Findings) -> None:
-    """Every workspace rule: references, plan gating, caps, handoff targets, membership."""
+    """Every workspace rule: references, plan gating, caps, handoff targets, membership.
+
+    Who is a live agent on which team is unreliable once a user's role or team or an
+    AI agent's teamspace is unknown, so the pool and membership checks are skipped
+    then: one typo gives one problem, not a cascade.
+    """
+    before = len(findings.problems)
     _check_references(model, findings)
+    membership_known = not any(
+        p.code.startswith("unknown-") and p.code != "unknown-permission"
+        for p in findings.problems[before:]
+    )
     _check_duplicates(model, findings)
-    _check_teamspaces(model, workspace, findings)
-    _check_handoffs(model, workspace, findings)
-    _check_membership(model, workspace, findings)
+    _check_teamspaces(model, workspace, findings, check_use=membership_known)
+    _check_handoffs(model, workspace, findings, check_pools=membership_known)
+    if membership_known:
+        _check_membership(workspace, findings)
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:
@@ -175,7 +186,9 @@ def _check_duplicates(model: ScenarioModel, findings: Findings) -> None:
             seen.add(item)
 
 
-def _check_teamspaces(model: ScenarioModel, workspace: Workspace, findings: Findings) -> None:
+def _check_teamspaces(
+    model: ScenarioModel, workspace: Workspace, findings: Findings, *, check_use: bool
+) -> None:
     used = {ai.teamspace for ai in model.ai_agents.values()}
     for teamspace_id, teamspace in workspace.teamspaces.items():
         path: FieldPath = ("teamspaces", teamspace_id, "assignment")
@@ -193,7 +206,7 @@ def _check_teamspaces(model: ScenarioModel, workspace: Workspace, findings: Find
                 "cap-below-one",
                 f"the cap must be at least 1, got {cap}; with 0 no chat could be placed",
             )
-        if teamspace_id not in used:
+        if check_use and teamspace_id not in used:
             findings.warning(
                 ("teamspaces", teamspace_id),
                 "teamspace-no-ai-agent",
@@ -210,12 +223,14 @@ def _targets(ai_id: str, model: ScenarioModel) -> list[tuple[FieldPath, TargetMo
     return found
 
 
-def _check_handoffs(model: ScenarioModel, workspace: Workspace, findings: Findings) -> None:
+def _check_handoffs(
+    model: ScenarioModel, workspace: Workspace, findings: Findings, *, check_pools: bool
+) -> None:
     for ai_id, ai in model.ai_agents.items():
         for path, target in _targets(ai_id, model):
             if not _check_target_form(path, target, findings):
                 continue
-            if _check_target_refs(path, target, model, findings):
+            if _check_target_refs(path, target, model, findings) and check_pools:
                 _check_pool(ai_id, ai.teamspace, path, target, workspace, findings)
             for i, team_id in enumerate(target.teams):
                 team = model.teams.get(team_id)
@@ -295,7 +310,7 @@ def _check_pool(
         )
 
 
-def _check_membership(model: ScenarioModel, workspace: Workspace, findings: Findings) -> None:
+def _check_membership(workspace: Workspace, findings: Findings) -> None:
     members = {team_id: workspace.team_members(team_id) for team_id in workspace.teams}
     for team_id, team_members in members.items():
         if not any(workspace.is_live_agent(user) for user in team_members):

@@ -45,7 +45,10 @@ def read_scenario(path: Path, *, file: str | None = None) -> tuple[Scenario | No
     try:
         model: ScenarioModel | None = ScenarioModel.model_validate(document.data, context=context)
     except ValidationError as error:
-        problems += schema_problems(error, file=name, source=document.source)
+        # A value the YAML walker already rejected (a bad tag) is reported once.
+        rejected = {p.path for p in problems}
+        found = schema_problems(error, file=name, source=document.source)
+        problems += [p for p in found if p.path not in rejected]
         model = validate_pruned(document.data, error, context=context)
     if model is not None:
         findings = Findings(name, document.source, problems)

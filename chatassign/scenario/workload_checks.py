@@ -45,8 +45,10 @@ def check_workload(model: ScenarioModel, workspace: Workspace, findings: Finding
                 f"unknown user {user_id!r}; shifts are keyed by ids under `users`",
             )
         _check_shift(("workload", "shifts", user_id), spans, workload.horizon, findings)
-    _check_volume(workload, findings)
-    _check_capacity(model, workspace, findings)
+    if not any(p.is_error for p in findings.problems):
+        # Only a workload that is otherwise valid gets the volume and capacity checks.
+        if _check_volume(workload, findings):
+            _check_capacity(model, workspace, findings)
 
 
 def _check_ranges(model: ScenarioModel, workload: WorkloadModel, findings: Findings) -> None:
@@ -187,7 +189,8 @@ def _check_shift(
             latest = span
 
 
-def _check_volume(workload: WorkloadModel, findings: Findings) -> None:
+def _check_volume(workload: WorkloadModel, findings: Findings) -> bool:
+    """Report a workload too large to simulate; True when its size is fine."""
     horizon = min(workload.horizon, MAX_HORIZON)
     expected = 0.0
     for arrival in workload.arrivals.values():
@@ -203,6 +206,8 @@ def _check_volume(workload: WorkloadModel, findings: Findings) -> None:
             f"about {expected:.3g} customers per replication would arrive; the limit is "
             f"{MAX_EXPECTED_ARRIVALS:.0e}: lower the rates or the horizon",
         )
+        return False
+    return True
 
 
 def _check_capacity(model: ScenarioModel, workspace: Workspace, findings: Findings) -> None:
