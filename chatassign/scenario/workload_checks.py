@@ -45,10 +45,10 @@ def check_workload(model: ScenarioModel, workspace: Workspace, findings: Finding
                 f"unknown user {user_id!r}; shifts are keyed by ids under `users`",
             )
         _check_shift(("workload", "shifts", user_id), spans, workload.horizon, findings)
-    if not any(p.is_error for p in findings.problems):
-        # Only a workload that is otherwise valid gets the volume and capacity checks.
-        if _check_volume(workload, findings):
-            _check_capacity(model, workspace, findings)
+    # Only a workload that is otherwise valid gets the volume and capacity checks.
+    valid = not any(p.is_error for p in findings.problems)
+    if valid and _check_volume(workload, findings):
+        _check_capacity(model, workspace, findings)
 
 
 def _check_ranges(model: ScenarioModel, workload: WorkloadModel, findings: Findings) -> None:
