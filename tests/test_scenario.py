@@ -1,0 +1,258 @@
+"""Scenario files: examples load, values keep their locations, one bad file per rule."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+from chatassign.model import Method, Plan
+from chatassign.quantities import Lognormal
+from chatassign.scenario import (
+    InvalidScenarioError,
+    MissingScenarioFileError,
+    check_scenario_file,
+    example_scenario_path,
+    load_scenario,
+    read_scenario,
+    scenario_json_schema,
+)
+from chatassign.workload import RateSegment
+
+ROOT = Path(__file__).resolve().parent.parent
+INVALID = Path(__file__).parent / "data" / "invalid"
+EXAMPLES = sorted((ROOT / "scenarios").glob("*.yaml"))
+
+MINIMAL = """\
+plan: pro
+roles:
+  agent: [livechats.view_manage_assigned]
+users:
+  alice: {role: agent, teams: [support]}
+teams:
+  support: {teamspaces: [main]}
+teamspaces:
+  main: {}
+ai_agents:
+  bot:
+    teamspace: main
+    languages: [en, "no"]
+    handoff: {target: {teamspace: true}}
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("path", [*EXAMPLES, example_scenario_path()], ids=lambda p: p.name)
+def test_every_example_loads_without_problems(path: Path) -> None:
+    assert check_scenario_file(path) == []
+    scenario = load_scenario(path)
+    assert scenario.workload is not None
+    assert scenario.workload.horizon <= 8 * 3600
+    assert scenario.workspace.teamspaces
+
+
+def test_examples_cover_every_plan_and_method() -> None:
+    scenarios = [load_scenario(path) for path in EXAMPLES]
+    assert {s.workspace.plan for s in scenarios} == set(Plan)
+    methods = {t.assignment.method for s in scenarios for t in s.workspace.teamspaces.values()}
+    assert methods == set(Method)
+    targets = [a.handoff for s in scenarios for a in s.workspace.ai_agents.values()]
+    assert any(h.target.is_direct for h in targets)
+    assert any(h.by_language for h in targets)
+
+
+def test_builtin_example_is_the_documented_demo() -> None:
+    scenario = load_scenario(example_scenario_path())
+    assert scenario.name == "Acme support, weekday"
+    assert scenario.workspace.plan is Plan.PRO
+    assert len(scenario.workspace.teams) == 2
+    assert scenario.workspace.teamspaces["support"].assignment.max_auto_assigned == 3
+    workload = scenario.workload
+    assert workload is not None
+    assert workload.handle_time == Lognormal(480.0, 300.0)
+    assert workload.patience is not None
+    assert workload.concurrency_slowdown == (1.0, 1.2, 1.5)
+    assert workload.shifts["alice"][1].start == 4.5 * 3600
+
+
+def test_quantities_come_through_yaml(tmp_path: Path) -> None:
+    text = MINIMAL + (
+        "workload:\n"
+        "  horizon: 1h30m\n"
+        "  warmup: 90\n"
+        "  arrivals:\n"
+        "    bot:\n"
+        "      rate: [{until: 30m, rate: 120/h}, {rate: 2/m}]\n"
+        "      languages: {en: 0.5, 'no': 0.5}\n"
+        "  handle_time: constant(5m)\n"
+    )
+    scenario = load_scenario(write(tmp_path, text))
+    workload = scenario.workload
+    assert workload is not None
+    assert workload.horizon == 5400.0
+    assert workload.warmup == 90.0
+    stream = workload.arrivals[0]
+    assert stream.schedule == (RateSegment(1800.0, 1 / 30), RateSegment(math.inf, 1 / 30))
+    assert stream.languages == (("en", 0.5), ("no", 0.5))
+    assert workload.handle_time.mean == 300.0
+    assert scenario.name == "s"
+    assert scenario.workspace.ai_agents["bot"].languages == ("en", "no")
+
+
+def test_norway_stays_text_and_sexagesimal_is_not_a_number(tmp_path: Path) -> None:
+    text = MINIMAL.replace('languages: [en, "no"]', "languages: [en, no, on]")
+    scenario = load_scenario(write(tmp_path, text))
+    assert scenario.workspace.ai_agents["bot"].languages == ("en", "no", "on")
+    bad = MINIMAL + "workload:\n  horizon: 4:30\n  arrivals: {}\n  handle_time: constant(1m)\n"
+    [problem] = check_scenario_file(write(tmp_path, bad))
+    assert (problem.code, problem.line, problem.column) == ("bad-duration", 16, 12)
+
+
+def test_bad_duration_is_located_at_its_value(tmp_path: Path) -> None:
+    text = (
+        MINIMAL + "workload:\n  horizon: 8h\n  arrivals: {}\n  handle_time: exponential(mean=5x)\n"
+    )
+    [problem] = check_scenario_file(write(tmp_path, text))
+    assert problem.code == "bad-distribution"
+    assert (problem.line, problem.column) == (18, 16)
+    assert problem.path == "workload.handle_time"
+    assert "5x" in problem.message
+
+
+def test_empirical_paths_are_relative_to_the_file(tmp_path: Path) -> None:
+    (tmp_path / "times.csv").write_text("seconds\n60\n120\n", encoding="utf-8")
+    text = (
+        MINIMAL + "workload:\n  horizon: 1h\n  arrivals: {}\n  handle_time: empirical(times.csv)\n"
+    )
+    workload = load_scenario(write(tmp_path, text)).workload
+    assert workload is not None
+    assert workload.handle_time.mean == 90.0
+    missing = text.replace("times.csv", "nowhere.csv")
+    [problem] = check_scenario_file(write(tmp_path, missing, "m.yaml"))
+    assert (problem.code, problem.path) == ("bad-distribution", "workload.handle_time")
+
+
+def test_load_scenario_raises_with_every_error(tmp_path: Path) -> None:
+    text = MINIMAL.replace("plan: pro", "plan: free").replace(
+        "main: {}", "main: {assignment: {method: random, max_auto_assigned: 0}}"
+    )
+    with pytest.raises(InvalidScenarioError) as raised:
+        load_scenario(write(tmp_path, text))
+    assert [p.code for p in raised.value.problems] == ["plan-method", "cap-below-one"]
+    assert "random needs plan lite or above; this workspace is on free" in str(raised.value)
+    with pytest.raises(MissingScenarioFileError):
+        load_scenario(tmp_path / "absent.yaml")
+
+
+def test_warnings_do_not_stop_loading(tmp_path: Path) -> None:
+    text = MINIMAL.replace("users:\n", "users:\n  lone: {role: agent}\n")
+    scenario, problems = read_scenario(write(tmp_path, text))
+    assert scenario is not None
+    assert [p.code for p in problems] == ["agent-no-team"]
+
+
+# One bad file per rule: (code, line, field path) of every problem it reports.
+EXPECTED: dict[str, list[tuple[str, int, str]]] = {
+    "agent-no-team.yaml": [("agent-no-team", 6, "users.bob")],
+    "agent-not-live.yaml": [("agent-not-live", 18, "ai_agents.bot.handoff.target.agent")],
+    "bad-distribution.yaml": [("bad-distribution", 21, "workload.handle_time")],
+    "bad-duration.yaml": [("bad-duration", 18, "workload.horizon")],
+    "bad-number.yaml": [("bad-number", 5, "users.alice.speed")],
+    "bad-rate.yaml": [("bad-rate", 20, "workload.arrivals.bot.rate")],
+    "cap-below-one.yaml": [("cap-below-one", 10, "teamspaces.main.assignment.max_auto_assigned")],
+    "capacity-below-load.yaml": [("capacity-below-load", 20, "workload.arrivals.bot.rate")],
+    "duplicate-entry.yaml": [("duplicate-entry", 5, "users.alice.teams[1]")],
+    "duplicate-key.yaml": [("duplicate-key", 6, "users.alice")],
+    "empty-file.yaml": [("empty-file", 1, "")],
+    "language-mix-sum.yaml": [("language-mix-sum", 20, "workload.arrivals.bot.languages")],
+    "missing-key.yaml": [("missing-key", 5, "users.alice.role")],
+    "not-a-mapping.yaml": [("not-a-mapping", 1, "")],
+    "plan-method.yaml": [("plan-method", 10, "teamspaces.main.assignment.method")],
+    "pool-no-live-agent.yaml": [
+        ("team-no-live-agent", 8, "teams.empty"),
+        ("pool-no-live-agent", 17, "ai_agents.bot.handoff.target"),
+    ],
+    "probability-range.yaml": [
+        ("probability-range", 20, "workload.arrivals.bot.handoff_probability")
+    ],
+    "rate-range.yaml": [("rate-range", 20, "workload.arrivals.bot.rate")],
+    "schedule-order.yaml": [("schedule-order", 23, "workload.arrivals.bot.rate[1].until")],
+    "shift-order.yaml": [("shift-order", 23, "workload.shifts.alice[0].to")],
+    "shift-outside-horizon.yaml": [("shift-outside-horizon", 23, "workload.shifts.alice[0].to")],
+    "shift-overlap.yaml": [("shift-overlap", 23, "workload.shifts.alice[1].from")],
+    "target-form.yaml": [("target-form", 16, "ai_agents.bot.handoff.target")],
+    "team-no-live-agent.yaml": [("team-no-live-agent", 8, "teams.ghosts")],
+    "team-not-in-teamspace.yaml": [
+        ("team-not-in-teamspace", 17, "ai_agents.bot.handoff.target.teams[0]")
+    ],
+    "teamspace-no-ai-agent.yaml": [("teamspace-no-ai-agent", 9, "teamspaces.spare")],
+    "too-complex.yaml": [("too-complex", 1, "")],
+    "unknown-ai-agent.yaml": [("unknown-ai-agent", 20, "workload.arrivals.robot")],
+    "unknown-key.yaml": [("unknown-key", 5, "users.alice.sped")],
+    "unknown-language.yaml": [("unknown-language", 18, "ai_agents.bot.handoff.by_language.fr")],
+    "unknown-method.yaml": [("unknown-method", 10, "teamspaces.main.assignment.method")],
+    "unknown-permission.yaml": [("unknown-permission", 3, "roles.agent[1]")],
+    "unknown-plan.yaml": [("unknown-plan", 1, "plan")],
+    "unknown-role.yaml": [("unknown-role", 5, "users.alice.role")],
+    "unknown-team.yaml": [("unknown-team", 5, "users.alice.teams[0]")],
+    "unknown-teamspace.yaml": [("unknown-teamspace", 13, "ai_agents.bot.teamspace")],
+    "unknown-user.yaml": [("unknown-user", 16, "ai_agents.bot.handoff.target.users[0]")],
+    "user-not-live.yaml": [("user-not-live", 18, "ai_agents.bot.handoff.target.users[1]")],
+    "value-range.yaml": [("value-range", 19, "workload.replications")],
+    "workload-too-large.yaml": [("workload-too-large", 20, "workload.arrivals")],
+    "wrong-type.yaml": [("wrong-type", 10, "teamspaces.main.assignment.max_auto_assigned")],
+    "yaml-key.yaml": [("yaml-key", 17, "")],
+    "yaml-merge.yaml": [("yaml-merge", 18, "options")],
+    "yaml-syntax.yaml": [("yaml-syntax", 4, "")],
+    "yaml-tabs.yaml": [("yaml-syntax", 3, "")],
+    "yaml-tag.yaml": [("yaml-tag", 1, "plan")],
+    "yaml-value.yaml": [("yaml-value", 10, "teamspaces.main.assignment.max_auto_assigned")],
+}
+
+
+def test_every_invalid_file_has_an_expectation() -> None:
+    assert sorted(p.name for p in INVALID.glob("*.yaml")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_invalid_file_reports_exact_code_line_and_path(name: str) -> None:
+    problems = check_scenario_file(INVALID / name, file=name)
+    assert [(p.code, p.line, p.path) for p in problems] == EXPECTED[name]
+    assert all(p.file == name and p.column >= 1 and p.message for p in problems)
+
+
+def test_every_code_is_documented() -> None:
+    documented = set(
+        re.findall(r"^\| `([a-z0-9-]+)` \|", (ROOT / "docs" / "validation.md").read_text(), re.M)
+    )
+    used = {code for expected in EXPECTED.values() for code, _, _ in expected}
+    used |= {
+        "file-missing",
+        "not-a-file",
+        "file-unreadable",
+        "file-too-large",
+        "binary-file",
+        "not-utf8",
+    }
+    assert used <= documented
+    sources = "".join(p.read_text() for p in (ROOT / "chatassign" / "scenario").glob("*.py"))
+    for code in documented:
+        assert f'"{code}"' in sources or code.startswith("unknown-"), code
+
+
+def test_json_schema_describes_the_file() -> None:
+    schema = scenario_json_schema()
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    properties = schema["properties"]
+    assert isinstance(properties, dict)
+    assert {"plan", "users", "teams", "teamspaces", "ai_agents", "workload", "options"} <= set(
+        properties
+    )
+    assert schema["additionalProperties"] is False
