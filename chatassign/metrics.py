@@ -11,6 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from chatassign.estimate import ErlangEstimate, NoEstimate
 from chatassign.facts import ReplicationFacts
 
 WAIT_QUANTILES = (0.5, 0.9, 0.95, 0.99)
@@ -276,3 +277,23 @@ def summarize(
         if any(v is None for v in ratios)
         else mean([v for v in ratios if v is not None]),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class MethodResult:
+    """One method's summary and the analytic estimate beside it."""
+
+    summary: MethodSummary
+    estimate: ErlangEstimate | NoEstimate
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationReport:
+    """What ``simulate`` (and ``compare``) show: the run's settings and one result per method."""
+
+    scenario: str
+    seed: int
+    replications: int
+    horizon: float
+    warmup: float
+    results: tuple[MethodResult, ...]

@@ -34,7 +34,9 @@ import simpy
 
 from chatassign.engine import Assignment, Engine, EngineEvent, Outcome
 from chatassign.errors import UsageError
+from chatassign.estimate import erlang_estimate
 from chatassign.facts import AgentFacts, ChatCounts, ChatRecord, ReplicationFacts, WaitSketch
+from chatassign.metrics import MethodResult, SimulationReport, summarize
 from chatassign.model import Chat, ChatId, Method, OnAway, Workspace, required_plan
 from chatassign.workload import ArrivalStream, Distribution, Scenario, Workload
 
@@ -229,6 +231,31 @@ def simulate(
         observer = None if trace is None else _bind(trace, r)
         results.append(run_replication(plan, r, observer=observer, progress=tick))
     return tuple(results)
+
+
+def method_result(plan: SimulationPlan, facts: Sequence[ReplicationFacts]) -> MethodResult:
+    """The summary of ``facts`` (run from ``plan``) with the Erlang estimate beside it."""
+    summary = summarize(
+        facts,
+        method=plan.method_label,
+        allowed_by_plan=plan.allowed_by_plan,
+        required_plan=plan.required_plan_label,
+        threshold=plan.workload.service_level_threshold,
+    )
+    estimate = erlang_estimate(plan.scenario.workspace, plan.workload, plan.method)
+    return MethodResult(summary, estimate)
+
+
+def simulation_report(plan: SimulationPlan, results: Sequence[MethodResult]) -> SimulationReport:
+    """The report of ``results``, all run with ``plan``'s seed, horizon and replications."""
+    return SimulationReport(
+        scenario=plan.scenario.name,
+        seed=plan.seed,
+        replications=plan.replications,
+        horizon=plan.workload.horizon,
+        warmup=plan.workload.warmup,
+        results=tuple(results),
+    )
 
 
 def run_replication(
@@ -939,8 +966,10 @@ __all__ = [
     "Progress",
     "SimulationPlan",
     "TraceSink",
+    "method_result",
     "plan_simulation",
     "random_stream",
     "run_replication",
     "simulate",
+    "simulation_report",
 ]
