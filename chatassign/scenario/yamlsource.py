@@ -190,9 +190,8 @@ def _location_of_byte(raw: bytes, offset: int) -> Location:
 
 def parse_yaml(text: str, *, file: str) -> tuple[YamlDocument | None, list[Problem]]:
     """The document in ``text`` with its source map, or the problems that prevent it."""
-    loader = SafeLocatingLoader(text)
     try:
-        node = loader.get_single_node()
+        node = _compose(text)
     except _TooComplexError as error:
         message = f"{error}; simplify the file"
         where = error.where
@@ -203,14 +202,12 @@ def parse_yaml(text: str, *, file: str) -> tuple[YamlDocument | None, list[Probl
         return None, [_syntax_problem(file, error)]
     except yaml.reader.ReaderError as error:
         where = _location_of_char(text, int(error.position))
-        message = f"character {error.character!r} is not allowed in YAML text; remove it"
+        message = f"the control character U+{int(error.character):04X} is not allowed; remove it"
         return None, [
             Problem(file, where.line, where.column, "", Severity.ERROR, "yaml-syntax", message)
         ]
     except yaml.YAMLError as error:
         return None, [_file_error(file, "yaml-syntax", f"cannot parse YAML: {error}")]
-    finally:
-        loader.dispose()
     if node is None:
         message = "the file holds no YAML document; a scenario needs at least `plan:`"
         return None, [_file_error(file, "empty-file", message)]
@@ -224,6 +221,14 @@ def parse_yaml(text: str, *, file: str) -> tuple[YamlDocument | None, list[Probl
             Problem(file, where.line, where.column, "", Severity.ERROR, "too-complex", message)
         ]
     return YamlDocument(data, walker.source), walker.problems
+
+
+def _compose(text: str) -> Node | None:
+    loader = SafeLocatingLoader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
 
 
 def _file_error(file: str, code: str, message: str) -> Problem:
