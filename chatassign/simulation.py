@@ -722,10 +722,13 @@ class _Run:
         """A chat got ``agent`` as its assignee: record the wait, start the service."""
         if customer.state is _PENDING and customer.counted:
             wait = now - customer.queued_at
-            self.waits.add(wait)
             self.assigned += 1
             if wait > 0.0:
+                self.waits.add(wait)
                 self.waited += 1
+            else:  # self.waits.add(0.0), inlined: most chats do not wait
+                self.waits.count += 1
+                self.waits.zeros += 1
             if wait <= self.threshold:
                 self.within += 1
             if self.keep_chats:
