@@ -197,3 +197,14 @@ def test_unreadable_file_is_an_error(tmp_path: Path) -> None:
         assert json.loads(result.stdout)[0]["code"] == "file-unreadable"
     finally:
         path.chmod(0o644)
+
+
+def test_validating_many_files_is_fast(tmp_path: Path) -> None:
+    # benchmarks/bench_validate.py measures 1,000 files; 100 here keep the suite quick.
+    text = (ROOT / "chatassign" / "examples" / "acme.yaml").read_text(encoding="utf-8")
+    for i in range(100):
+        (tmp_path / f"s{i:03d}.yaml").write_text(text, encoding="utf-8")
+    started = time.perf_counter()
+    result = run("validate", str(tmp_path))
+    assert result.exit_code == 0
+    assert time.perf_counter() - started < 10
