@@ -52,7 +52,8 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=1000)
     count = parser.parse_args().files
     seconds, code = time_validate(count)
-    print(f"validated {count} files in {seconds:.2f} s ({count / seconds:.0f} files/s), exit {code}")
+    rate = count / seconds
+    print(f"validated {count} files in {seconds:.2f} s ({rate:.0f} files/s), exit {code}")
 
 
 if __name__ == "__main__":
