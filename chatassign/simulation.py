@@ -641,7 +641,6 @@ class _Run:
             agent.account(now)
             agent.open_area = agent.online_time = agent.busy_time = agent.at_cap_time = 0.0
             agent.max_open = agent.load
-            agent.assigned = 0
         for saturation in self.saturations:
             saturation.flush(now)
             saturation.time = 0.0
