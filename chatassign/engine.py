@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
-from typing import cast
+from typing import NamedTuple, cast
 
 from chatassign.errors import ConfigError, EngineError
 from chatassign.methods import AgentState, Picker, make_picker
@@ -68,16 +68,14 @@ class Origin(StrEnum):
     TAKEOVER = "takeover"
 
 
-@dataclass(frozen=True, slots=True)
-class HandoffResult:
+class HandoffResult(NamedTuple):
     """The outcome of one handoff; ``agent`` is set when it was assigned."""
 
     outcome: Outcome
     agent: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Assignment:
+class Assignment(NamedTuple):
     """A chat that got an assignee as a side effect of an operation (a queue drain)."""
 
     chat: ChatId
@@ -129,10 +127,12 @@ class _Teamspace:
 class _Pool:
     """The candidates of one handoff target within one teamspace, and its waiting chats."""
 
-    __slots__ = ("label", "members", "online", "picker", "target", "teamspace", "waiting")
+    __slots__ = ("cap", "label", "members", "online", "picker", "target", "teamspace", "waiting")
 
     def __init__(self, teamspace: _Teamspace, target: Target) -> None:
         self.teamspace = teamspace
+        self.cap = teamspace.cap
+        """The teamspace's cap, copied here for the hot path; kept in step by the engine."""
         self.target = target
         self.label = target.describe()
         self.members: list[_Agent] = []
@@ -145,7 +145,7 @@ class _LiveChat:
     __slots__ = ("agent", "chat", "id", "origin", "pool", "queue_seq", "seq", "state")
 
     def __init__(self, chat: Chat, pool: _Pool, seq: int) -> None:
-        self.id = chat.id
+        self.id = chat[0]
         self.chat = chat
         self.pool = pool
         self.seq = seq
@@ -153,6 +153,15 @@ class _LiveChat:
         self.state = ChatState.PENDING
         self.agent: _Agent | None = None
         self.origin = Origin.AUTO
+
+
+class _Route(NamedTuple):
+    """Where chats of one AI agent in one language go, resolved once."""
+
+    teamspace: _Teamspace
+    target: Target
+    pool: _Pool | None
+    check: bool
 
 
 class Engine:
@@ -176,8 +185,7 @@ class Engine:
         self._rng = rng if rng is not None else random.Random(0)
         self._observer = observer
         self._enforce_plan = enforce_plan
-        counter = itertools.count(1)
-        self._next_seq: Callable[[], int] = lambda: next(counter)
+        self._next_seq: Callable[[], int] = itertools.count(1).__next__
         self._front_seq = 0
         self._all_open = workspace.options.cap_counts is CapCounts.ALL_OPEN
         self._requeue_on_away = workspace.options.on_away is OnAway.REQUEUE
@@ -192,7 +200,7 @@ class Engine:
             self._check_cap(ts.id, settings.max_auto_assigned)
             self._teamspaces[ts.id] = _Teamspace(ts.id, settings.method, settings.max_auto_assigned)
         self._pools: dict[tuple[str, Target], _Pool] = {}
-        self._routes: dict[tuple[str, str | None], tuple[_Teamspace, Target, _Pool | None]] = {}
+        self._routes: dict[tuple[str, str | None], _Route] = {}
         for ai in workspace.ai_agents.values():
             if ai.teamspace not in self._teamspaces:
                 raise ConfigError(f"AI agent {ai.id!r}: unknown teamspace {ai.teamspace!r}")
@@ -261,7 +269,7 @@ class Engine:
 
     def pool_members(self, ai_agent: str, language: str | None = None) -> frozenset[str]:
         """The live agents a chat of ``ai_agent`` in ``language`` may be placed with."""
-        _ts, target, pool = self._route(ai_agent, language)
+        _ts, target, pool, _check = self._route(ai_agent, language)
         if pool is None:
             return frozenset({target.agent}) if target.agent is not None else frozenset()
         return frozenset(a.id for a in pool.members)
@@ -287,38 +295,40 @@ class Engine:
 
     def handoff(self, chat: Chat, now: float) -> HandoffResult:
         """An AI agent hands ``chat`` to humans: assign it, queue it, or find nobody."""
-        if chat.id in self._chats:
-            raise EngineError(f"chat {chat.id!r} was already handed off")
-        ts, target, pool = self._route(chat.ai_agent, chat.language)
+        chat_id = chat[0]
+        if chat_id in self._chats:
+            raise EngineError(f"chat {chat_id!r} was already handed off")
+        route = self._routes.get((chat[1], chat[2]))
+        if route is None:
+            route = self._route(chat[1], chat[2])
+        ts, target, pool, check = route
         observer = self._observer
         if observer is not None:
             label = pool.label if pool is not None else target.describe()
-            observer(EngineEvent(now, "handoff", chat.id, None, ts.id, label, chat.ai_agent))
-        check = self._workspace.ai_agents[chat.ai_agent].handoff.availability_check
+            observer(EngineEvent(now, "handoff", chat_id, None, ts.id, label, chat[1]))
         if pool is None:
             return self._handoff_direct(chat, ts, target, check, now)
         if check and pool.online == 0:
             if observer is not None:
-                observer(
-                    EngineEvent(
-                        now, "unavailable", chat.id, None, ts.id, pool.label, "nobody online"
-                    )
-                )
+                why = "nobody online"
+                observer(EngineEvent(now, "unavailable", chat_id, None, ts.id, pool.label, why))
             return _UNAVAILABLE
         live = _LiveChat(chat, pool, self._next_seq())
-        self._chats[chat.id] = live
+        self._chats[chat_id] = live
         picker = pool.picker
         if picker is not None:
-            agent = cast(_Agent | None, picker.pick())
+            agent: _Agent | None = picker.pick()  # type: ignore[assignment]
             if agent is not None:
-                self._place(live, agent, Origin.AUTO, now)
+                self._place_auto(live, agent, picker, now)
                 return HandoffResult(Outcome.ASSIGNED, agent.id)
         self._enqueue(live, now, front=False)
         return _QUEUED
 
     def close(self, chat_id: ChatId, now: float) -> tuple[Assignment, ...]:
         """The assignee closes the chat; the slot frees and the queue drains."""
-        live = self._live(chat_id)
+        live = self._chats.get(chat_id)
+        if live is None:
+            raise EngineError(f"chat {chat_id!r} is not pending or open")
         agent = live.agent
         if agent is None:
             raise EngineError(f"chat {chat_id!r} is pending; only an open chat can be closed")
@@ -327,7 +337,10 @@ class Engine:
         del self._chats[chat_id]
         if self._observer is not None:
             self._emit(now, "closed", live, agent.id, "")
-        return self._drain(agent.pools, now)
+        for pool in agent.pools:
+            if pool.waiting:
+                return self._drain(agent.pools, now)
+        return _NONE
 
     def abandon(self, chat_id: ChatId, now: float) -> None:
         """The customer of a pending chat leaves."""
@@ -494,6 +507,20 @@ class Engine:
         self._place(live, agent, Origin.DIRECT, now)
         return HandoffResult(Outcome.ASSIGNED, agent.id)
 
+    def _place_auto(self, live: _LiveChat, agent: _Agent, picker: Picker, now: float) -> None:
+        """Automatic placement by the pool's method: the hot path of every handoff."""
+        live.agent = agent
+        live.state = ChatState.OPEN
+        agent.load += 1
+        agent.auto_load += 1
+        agent.chats[live.id] = live
+        agent.last_assigned = now
+        if picker.rotates:
+            picker.placed(agent)
+        self._touch(agent)
+        if self._observer is not None:
+            self._emit(now, "assigned", live, agent.id, picker.detail(agent))
+
     def _place(
         self,
         live: _LiveChat,
@@ -504,24 +531,18 @@ class Engine:
         event: str = "",
         why: str = "",
     ) -> None:
+        """Manual placement (direct, claim, transfer, takeover): method and cap do not apply."""
         live.agent = agent
         live.state = ChatState.OPEN
         live.origin = origin
         agent.load += 1
         agent.chats[live.id] = live
         agent.last_assigned = now
-        picker = live.pool.picker
-        if origin is Origin.AUTO:
-            agent.auto_load += 1
-            assert picker is not None
-            picker.placed(agent)
         self._touch(agent)
         if self._observer is not None:
             if not event:
                 event = "claimed" if origin is Origin.CLAIM else "assigned"
-            if not why:
-                why = picker.detail(agent) if origin is Origin.AUTO and picker else origin.value
-            self._emit(now, event, live, agent.id, why)
+            self._emit(now, event, live, agent.id, why or origin.value)
 
     def _unassign(self, live: _LiveChat, agent: _Agent) -> None:
         agent.load -= 1
@@ -534,12 +555,17 @@ class Engine:
     def _touch(self, agent: _Agent) -> None:
         """The agent changed: invalidate its old picker entries and offer it anew."""
         agent.version += 1
-        eligible = agent.online and agent.live
-        held = agent.load if self._all_open else agent.auto_load
-        for pool in agent.pools:
-            picker = pool.picker
-            if picker is not None:
-                picker.refresh(agent, eligible and held < pool.teamspace.cap)
+        if agent.online and agent.live:
+            held = agent.load if self._all_open else agent.auto_load
+            for pool in agent.pools:
+                picker = pool.picker
+                if picker is not None:
+                    picker.refresh(agent, held < pool.cap)
+        else:
+            for pool in agent.pools:
+                picker = pool.picker
+                if picker is not None and picker.tracks_removals:
+                    picker.refresh(agent, False)
 
     def _enqueue(self, live: _LiveChat, now: float, *, front: bool) -> None:
         live.state = ChatState.PENDING
@@ -597,10 +623,12 @@ class Engine:
             if best is None or best_head is None:
                 return tuple(placed)
             assert best.picker is not None
-            agent = cast(_Agent, best.picker.pick())
+            picker = best.picker
+            agent = cast(_Agent, picker.pick())
             best.waiting.popleft()
             self._dequeue(best_head)
-            self._place(best_head, agent, Origin.AUTO, now)
+            best_head.origin = Origin.AUTO
+            self._place_auto(best_head, agent, picker, now)
             placed.append(Assignment(best_head.id, agent.id))
 
     def _requeue(self, agent: _Agent, now: float) -> tuple[Assignment, ...]:
@@ -613,9 +641,7 @@ class Engine:
                 pools.append(live.pool)
         return self._drain(pools, now)
 
-    def _route(
-        self, ai_agent: str, language: str | None
-    ) -> tuple[_Teamspace, Target, _Pool | None]:
+    def _route(self, ai_agent: str, language: str | None) -> _Route:
         key = (ai_agent, language)
         route = self._routes.get(key)
         if route is None:
@@ -625,7 +651,7 @@ class Engine:
             ts = self._teamspaces[ai.teamspace]
             target = ai.handoff.target_for(language)
             pool = None if target.is_direct else self._pool(ts, target)
-            route = (ts, target, pool)
+            route = _Route(ts, target, pool, ai.handoff.availability_check)
             self._routes[key] = route
         return route
 
@@ -649,6 +675,7 @@ class Engine:
 
     def _rebuild_pickers(self, ts: _Teamspace) -> None:
         for pool in ts.pools:
+            pool.cap = ts.cap
             self._rebuild_picker(pool)
 
     def _rebuild_picker(self, pool: _Pool) -> None:

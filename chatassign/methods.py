@@ -57,6 +57,11 @@ class AgentState:
 class Picker(Protocol):
     """One pool's view of an assignment method."""
 
+    rotates: bool
+    """Whether ``placed`` must be called after each placement (round robin)."""
+    tracks_removals: bool
+    """Whether ``refresh`` must be called when an agent becomes unavailable."""
+
     def refresh(self, agent: AgentState, available: bool) -> None:
         """The agent changed (its ``version`` was bumped); ``available`` is its new eligibility."""
 
@@ -77,6 +82,8 @@ class BalancedPicker:
     """Fewest open chats; ties: last assignment longest ago, earliest online, agent id."""
 
     __slots__ = ("_heap", "_limit")
+    rotates = False
+    tracks_removals = False
 
     def __init__(self, members: int) -> None:
         self._heap: list[tuple[int, float, float, str, int, AgentState]] = []
@@ -128,6 +135,8 @@ class RoundRobinPicker:
     """
 
     __slots__ = ("_heap", "_limit", "_sequence", "_teamspace")
+    rotates = True
+    tracks_removals = False
 
     def __init__(self, members: int, *, teamspace: str, sequence: Callable[[], int]) -> None:
         self._heap: list[tuple[int, str, int, AgentState]] = []
@@ -167,6 +176,8 @@ class RandomPicker:
     """Uniformly at random among available agents, from an injected random source."""
 
     __slots__ = ("_agents", "_index", "_rng")
+    rotates = False
+    tracks_removals = True
 
     def __init__(self, rng: random.Random) -> None:
         self._rng = rng

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from types import MappingProxyType
+from typing import NamedTuple
 
 LIVE_AGENT_PERMISSION = "livechats.view_manage_assigned"
 """"View/Manage livechats assigned to them": a user whose role grants it is a live agent."""
@@ -310,9 +311,11 @@ class Workspace:
         return frozenset(u for u in users if self.is_live_agent(u))
 
 
-@dataclass(frozen=True, slots=True)
-class Chat:
-    """A chat an AI agent hands off: its id, the AI agent holding it, its language."""
+class Chat(NamedTuple):
+    """A chat an AI agent hands off: its id, the AI agent holding it, its language.
+
+    A named tuple rather than a dataclass: the simulator builds one per handoff.
+    """
 
     id: ChatId
     ai_agent: str
