@@ -105,12 +105,14 @@ _NONE: tuple[Assignment, ...] = ()
 class _Agent(AgentState):
     """AgentState plus what only the engine needs: pools and held chats."""
 
-    __slots__ = ("chats", "pools")
+    __slots__ = ("assigned", "chats", "pools")
 
     def __init__(self, user_id: str, *, live: bool) -> None:
         super().__init__(user_id, live=live)
         self.pools: list[_Pool] = []
         self.chats: dict[ChatId, _LiveChat] = {}
+        self.assigned = HandoffResult(Outcome.ASSIGNED, user_id)
+        """This agent's "assigned" outcome, built once: handoffs return it as is."""
 
 
 class _Teamspace:
@@ -142,11 +144,10 @@ class _Pool:
 
 
 class _LiveChat:
-    __slots__ = ("agent", "chat", "id", "origin", "pool", "queue_seq", "seq", "state")
+    __slots__ = ("agent", "id", "origin", "pool", "queue_seq", "seq", "state")
 
     def __init__(self, chat: Chat, pool: _Pool, seq: int) -> None:
         self.id = chat[0]
-        self.chat = chat
         self.pool = pool
         self.seq = seq
         self.queue_seq = 0
@@ -200,7 +201,8 @@ class Engine:
             self._check_cap(ts.id, settings.max_auto_assigned)
             self._teamspaces[ts.id] = _Teamspace(ts.id, settings.method, settings.max_auto_assigned)
         self._pools: dict[tuple[str, Target], _Pool] = {}
-        self._routes: dict[tuple[str, str | None], _Route] = {}
+        self._routes: dict[str, dict[str | None, _Route]] = {}
+        """AI agent -> language -> route, filled on first use."""
         for ai in workspace.ai_agents.values():
             if ai.teamspace not in self._teamspaces:
                 raise ConfigError(f"AI agent {ai.id!r}: unknown teamspace {ai.teamspace!r}")
@@ -298,7 +300,8 @@ class Engine:
         chat_id = chat[0]
         if chat_id in self._chats:
             raise EngineError(f"chat {chat_id!r} was already handed off")
-        route = self._routes.get((chat[1], chat[2]))
+        by_language = self._routes.get(chat[1])
+        route = by_language.get(chat[2]) if by_language is not None else None
         if route is None:
             route = self._route(chat[1], chat[2])
         ts, target, pool, check = route
@@ -320,7 +323,7 @@ class Engine:
             agent: _Agent | None = picker.pick()  # type: ignore[assignment]
             if agent is not None:
                 self._place_auto(live, agent, picker, now)
-                return HandoffResult(Outcome.ASSIGNED, agent.id)
+                return agent.assigned
         self._enqueue(live, now, front=False)
         return _QUEUED
 
@@ -332,15 +335,28 @@ class Engine:
         agent = live.agent
         if agent is None:
             raise EngineError(f"chat {chat_id!r} is pending; only an open chat can be closed")
-        self._unassign(live, agent)
-        live.state = ChatState.CLOSED
         del self._chats[chat_id]
+        live.state = ChatState.CLOSED
+        # self._unassign(live, agent) and self._touch(agent), inlined: once per chat.
+        agent.load -= 1
+        if live.origin is Origin.AUTO:
+            agent.auto_load -= 1
+        del agent.chats[chat_id]
+        live.agent = None
+        agent.version += 1
+        waiting = False
+        if agent.online and agent.live:
+            held = agent.load if self._all_open else agent.auto_load
+            for pool in agent.pools:
+                if pool.picker is not None:
+                    pool.picker.refresh(agent, held < pool.cap)
+                    waiting = waiting or bool(pool.waiting)
+        else:
+            self._touch_unavailable(agent)
         if self._observer is not None:
             self._emit(now, "closed", live, agent.id, "")
-        for pool in agent.pools:
-            if pool.waiting:
-                return self._drain(agent.pools, now)
-        return _NONE
+        # Only an available agent opens room; an away agent's close drains nothing.
+        return self._drain(agent.pools, now) if waiting else _NONE
 
     def abandon(self, chat_id: ChatId, now: float) -> None:
         """The customer of a pending chat leaves."""
@@ -505,7 +521,7 @@ class Engine:
         live = _LiveChat(chat, self._pool(ts, _TEAMSPACE_TARGET), self._next_seq())
         self._chats[chat.id] = live
         self._place(live, agent, Origin.DIRECT, now)
-        return HandoffResult(Outcome.ASSIGNED, agent.id)
+        return agent.assigned
 
     def _place_auto(self, live: _LiveChat, agent: _Agent, picker: Picker, now: float) -> None:
         """Automatic placement by the pool's method: the hot path of every handoff."""
@@ -517,7 +533,15 @@ class Engine:
         agent.last_assigned = now
         if picker.rotates:
             picker.placed(agent)
-        self._touch(agent)
+        # self._touch(agent), inlined: this runs once per automatic placement.
+        agent.version += 1
+        if agent.online and agent.live:
+            held = agent.load if self._all_open else agent.auto_load
+            for pool in agent.pools:
+                if pool.picker is not None:
+                    pool.picker.refresh(agent, held < pool.cap)
+        else:
+            self._touch_unavailable(agent)
         if self._observer is not None:
             self._emit(now, "assigned", live, agent.id, picker.detail(agent))
 
@@ -562,10 +586,13 @@ class Engine:
                 if picker is not None:
                     picker.refresh(agent, held < pool.cap)
         else:
-            for pool in agent.pools:
-                picker = pool.picker
-                if picker is not None and picker.tracks_removals:
-                    picker.refresh(agent, False)
+            self._touch_unavailable(agent)
+
+    def _touch_unavailable(self, agent: _Agent) -> None:
+        for pool in agent.pools:
+            picker = pool.picker
+            if picker is not None and picker.tracks_removals:
+                picker.refresh(agent, False)
 
     def _enqueue(self, live: _LiveChat, now: float, *, front: bool) -> None:
         live.state = ChatState.PENDING
@@ -642,8 +669,8 @@ class Engine:
         return self._drain(pools, now)
 
     def _route(self, ai_agent: str, language: str | None) -> _Route:
-        key = (ai_agent, language)
-        route = self._routes.get(key)
+        by_language = self._routes.setdefault(ai_agent, {})
+        route = by_language.get(language)
         if route is None:
             ai = self._workspace.ai_agents.get(ai_agent)
             if ai is None:
@@ -652,7 +679,7 @@ class Engine:
             target = ai.handoff.target_for(language)
             pool = None if target.is_direct else self._pool(ts, target)
             route = _Route(ts, target, pool, ai.handoff.availability_check)
-            self._routes[key] = route
+            by_language[language] = route
         return route
 
     def _pool(self, ts: _Teamspace, target: Target) -> _Pool:
