@@ -19,7 +19,7 @@ from chatassign.scenario.problems import (
 from chatassign.scenario.pruning import validate_pruned
 from chatassign.scenario.schema_errors import schema_problems
 from chatassign.scenario.workload_checks import check_workload
-from chatassign.scenario.yamlsource import parse_yaml, read_text
+from chatassign.scenario.yamlsource import YamlDocument, parse_yaml, read_text
 from chatassign.workload import Scenario
 
 
@@ -30,18 +30,47 @@ def read_scenario(path: Path, *, file: str | None = None) -> tuple[Scenario | No
     bad input: an unreadable, malformed or inconsistent file gives problems instead.
     """
     name = str(path) if file is None else file
-    text, problems = read_text(path, file=name)
-    if text is None:
-        return None, problems
-    document, problems = parse_yaml(text, file=name)
+    document, problems = read_document(path, file=name)
     if document is None:
         return None, problems
+    return scenario_from_document(
+        document, problems, file=name, base_dir=path.parent, default_name=path.stem
+    )
+
+
+def read_document(path: Path, *, file: str) -> tuple[YamlDocument | None, list[Problem]]:
+    """The YAML document in ``path`` (None if unreadable or malformed) and its problems.
+
+    ``file`` is the name problems carry. Never raises for bad input.
+    """
+    text, problems = read_text(path, file=file)
+    if text is None:
+        return None, problems
+    return parse_yaml(text, file=file)
+
+
+def scenario_from_document(
+    document: YamlDocument,
+    problems: list[Problem],
+    *,
+    file: str,
+    base_dir: Path,
+    default_name: str,
+) -> tuple[Scenario | None, list[Problem]]:
+    """Validate ``document`` exactly like a file: schema, semantic checks, domain values.
+
+    ``problems`` are those found while reading it; ``base_dir`` is where relative paths
+    (``empirical(...)`` tables) are resolved. Returns the scenario (None if there are
+    errors) and every problem, sorted. Never raises for bad input.
+    """
+    name = file
+    problems = list(problems)
     if not isinstance(document.data, dict):
         kind = "a list" if isinstance(document.data, list) else "a single value"
         message = f"the file holds {kind}; a scenario is a mapping of keys (plan:, users:, ...)"
         problems.append(Problem(name, 1, 1, "", Severity.ERROR, "not-a-mapping", message))
         return None, problems
-    context: dict[str, object] = {"base_dir": path.parent}
+    context: dict[str, object] = {"base_dir": base_dir}
     try:
         model: ScenarioModel | None = ScenarioModel.model_validate(document.data, context=context)
     except ValidationError as error:
@@ -59,7 +88,7 @@ def read_scenario(path: Path, *, file: str | None = None) -> tuple[Scenario | No
     found = sorted_problems(problems)
     if model is None or any(p.is_error for p in found):
         return None, found
-    return to_scenario(model, default_name=path.stem, source=name), found
+    return to_scenario(model, default_name=default_name, source=name), found
 
 
 def load_scenario(path: Path) -> Scenario:
