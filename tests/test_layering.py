@@ -1,0 +1,112 @@
+"""The dependency direction of STYLE.md, enforced by walking every module's imports."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "chatassign"
+
+CORE = {
+    "chatassign.analytic",
+    "chatassign.engine",
+    "chatassign.errors",
+    "chatassign.estimate",
+    "chatassign.facts",
+    "chatassign.methods",
+    "chatassign.metrics",
+    "chatassign.model",
+    "chatassign.quantities",
+    "chatassign.workload",
+}
+"""Pure modules: the standard library and each other only."""
+
+INNER = {
+    "chatassign.model": set(),
+    "chatassign.methods": {"chatassign.model"},
+    "chatassign.engine": {"chatassign.model", "chatassign.methods", "chatassign.errors"},
+}
+"""``model <- methods <- engine``: exactly what each may import from the package."""
+
+SCENARIO_LAYER = ("chatassign.scenario", "chatassign.overrides")
+"""Where scenario text is read: the YAML loader, the models, and command-line overrides."""
+
+THIRD_PARTY_HOMES = {
+    "yaml": SCENARIO_LAYER,
+    "pydantic": SCENARIO_LAYER,
+    "pydantic_core": SCENARIO_LAYER,
+    "simpy": ("chatassign.simulation",),
+    "typer": ("chatassign.cli",),
+    "rich": ("chatassign.cli", "chatassign.report"),
+    "matplotlib": ("chatassign.report", "chatassign.charts", "chatassign.html"),
+    "jinja2": ("chatassign.report", "chatassign.html"),
+    "dask": ("chatassign.sweep", "chatassign.cluster", "chatassign.execution"),
+    "distributed": ("chatassign.sweep", "chatassign.cluster", "chatassign.execution"),
+}
+"""Each library is known to one part of the code (a module or package name prefix)."""
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Absolute names a module imports (relative imports resolved)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    here = module_name(path)
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = here.split(".")[: -node.level or None]
+                if path.name == "__init__.py":
+                    base = here.split(".")[: len(here.split(".")) - node.level + 1]
+                names.add(".".join([*base, node.module or ""]).strip("."))
+            elif node.module is not None:
+                names.add(node.module)
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+MODULES = sorted(PACKAGE.rglob("*.py"))
+
+
+def belongs(name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") or name.startswith(p + "_") for p in prefixes)
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: module_name(p))
+def test_imports_follow_the_layers(path: Path) -> None:
+    name = module_name(path)
+    imported = imports_of(path)
+    top_levels = {i.split(".")[0] for i in imported}
+    ours = {i for i in imported if i.split(".")[0] == "chatassign"}
+    own_modules = {i for i in ours if (PACKAGE.parent / (i.replace(".", "/") + ".py")).exists()}
+    own_packages = {i for i in ours if (PACKAGE.parent / i.replace(".", "/")).is_dir()}
+    own = own_modules | own_packages
+
+    if name in CORE:
+        third = top_levels - set(sys.stdlib_module_names) - {"chatassign", "__future__"}
+        assert not third, f"{name} is core but imports {sorted(third)}"
+        assert own <= CORE | {"chatassign"}, f"{name} imports {sorted(own - CORE)}"
+    if name in INNER:
+        assert own <= INNER[name], f"{name} may import only {sorted(INNER[name])}"
+    for library, homes in THIRD_PARTY_HOMES.items():
+        if library in top_levels:
+            assert belongs(name, homes), f"{name} imports {library}, which belongs to {homes}"
+    if not belongs(name, ("chatassign.cli", "chatassign.__main__")):
+        assert not any(belongs(i, ("chatassign.cli",)) for i in own), f"{name} imports the CLI"
+
+
+def test_the_walk_sees_the_package() -> None:
+    names = {module_name(p) for p in MODULES}
+    assert {"chatassign.engine", "chatassign.simulation", "chatassign.cli.app"} <= names
+    assert "chatassign.model" in imports_of(PACKAGE / "engine.py")
