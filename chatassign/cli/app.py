@@ -7,6 +7,7 @@ from enum import IntEnum
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from chatassign import __version__
 from chatassign.errors import ChatAssignError, UsageError
@@ -46,7 +47,9 @@ def stderr_console() -> Console:
 def fail(error: ChatAssignError) -> typer.Exit:
     """Print ``error`` to stderr and return the Exit carrying its documented code."""
     code = ExitCode.USAGE if isinstance(error, UsageError) else ExitCode.INVALID_INPUT
-    stderr_console().print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+    console = stderr_console()
+    # soft_wrap: a message keeps its own lines (file:line: path: message), never re-wrapped.
+    console.print(Text("error:", style="bold red"), Text(str(error)), soft_wrap=True)
     return typer.Exit(int(code))
 
 
