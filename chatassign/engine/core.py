@@ -1,4 +1,4 @@
-"""The assignment engine: agent state, pools, the pending queue and every operation on them.
+"""The assignment engine: every operation on agents, pools and the pending queue.
 
 Pure Python, no I/O, no clock (``now`` is an argument in seconds), no global random
 state. A live chat service could embed it unchanged; the simulator drives it on a
@@ -14,15 +14,24 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import random
-from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from enum import StrEnum
 from types import MappingProxyType
-from typing import NamedTuple, cast
+from typing import cast
 
+from chatassign.engine.records import (
+    NO_ASSIGNMENTS,
+    QUEUED,
+    UNAVAILABLE,
+    Assignment,
+    ChatState,
+    EngineEvent,
+    HandoffResult,
+    Observer,
+    Origin,
+)
+from chatassign.engine.state import AgentRecord, LiveChat, Pool, Route, TeamspaceState
 from chatassign.errors import ConfigError, EngineError
-from chatassign.methods import AgentState, Picker, make_picker
+from chatassign.methods import Picker, make_picker
 from chatassign.model import (
     TRANSFER_MIN_PLAN,
     TRANSFER_TAKEOVER_PERMISSION,
@@ -39,130 +48,6 @@ from chatassign.model import (
 )
 
 _TEAMSPACE_TARGET = Target(teamspace=True)
-
-
-class Outcome(StrEnum):
-    """What a handoff did."""
-
-    ASSIGNED = "assigned"
-    QUEUED = "queued"
-    UNAVAILABLE = "unavailable"
-
-
-class ChatState(StrEnum):
-    """Where a handed-off chat is."""
-
-    PENDING = "pending"
-    OPEN = "open"
-    CLOSED = "closed"
-    ABANDONED = "abandoned"
-
-
-class Origin(StrEnum):
-    """How a chat reached its assignee."""
-
-    AUTO = "auto"
-    DIRECT = "direct"
-    CLAIM = "claim"
-    TRANSFER = "transfer"
-    TAKEOVER = "takeover"
-
-
-class HandoffResult(NamedTuple):
-    """The outcome of one handoff; ``agent`` is set when it was assigned."""
-
-    outcome: Outcome
-    agent: str | None = None
-
-
-class Assignment(NamedTuple):
-    """A chat that got an assignee as a side effect of an operation (a queue drain)."""
-
-    chat: ChatId
-    agent: str
-
-
-@dataclass(frozen=True, slots=True)
-class EngineEvent:
-    """One state change, as the trace reports it. Times are seconds."""
-
-    time: float
-    event: str
-    chat: ChatId | None
-    agent: str | None
-    teamspace: str | None
-    pool: str | None
-    detail: str = ""
-
-
-Observer = Callable[[EngineEvent], None]
-
-_QUEUED = HandoffResult(Outcome.QUEUED)
-_UNAVAILABLE = HandoffResult(Outcome.UNAVAILABLE)
-_NONE: tuple[Assignment, ...] = ()
-
-
-class _Agent(AgentState):
-    """AgentState plus what only the engine needs: pools and held chats."""
-
-    __slots__ = ("assigned", "chats", "pools")
-
-    def __init__(self, user_id: str, *, live: bool) -> None:
-        super().__init__(user_id, live=live)
-        self.pools: list[_Pool] = []
-        self.chats: dict[ChatId, _LiveChat] = {}
-        self.assigned = HandoffResult(Outcome.ASSIGNED, user_id)
-        """This agent's "assigned" outcome, built once: handoffs return it as is."""
-
-
-class _Teamspace:
-    __slots__ = ("cap", "id", "method", "pending", "pools")
-
-    def __init__(self, teamspace_id: str, method: Method, cap: int) -> None:
-        self.id = teamspace_id
-        self.method = method
-        self.cap = cap
-        self.pools: list[_Pool] = []
-        self.pending = 0
-
-
-class _Pool:
-    """The candidates of one handoff target within one teamspace, and its waiting chats."""
-
-    __slots__ = ("cap", "label", "members", "online", "picker", "target", "teamspace", "waiting")
-
-    def __init__(self, teamspace: _Teamspace, target: Target) -> None:
-        self.teamspace = teamspace
-        self.cap = teamspace.cap
-        """The teamspace's cap, copied here for the hot path; kept in step by the engine."""
-        self.target = target
-        self.label = target.describe()
-        self.members: list[_Agent] = []
-        self.online = 0
-        self.picker: Picker | None = None
-        self.waiting: deque[tuple[int, _LiveChat]] = deque()
-
-
-class _LiveChat:
-    __slots__ = ("agent", "id", "origin", "pool", "queue_seq", "seq", "state")
-
-    def __init__(self, chat: Chat, pool: _Pool, seq: int) -> None:
-        self.id = chat[0]
-        self.pool = pool
-        self.seq = seq
-        self.queue_seq = 0
-        self.state = ChatState.PENDING
-        self.agent: _Agent | None = None
-        self.origin = Origin.AUTO
-
-
-class _Route(NamedTuple):
-    """Where chats of one AI agent in one language go, resolved once."""
-
-    teamspace: _Teamspace
-    target: Target
-    pool: _Pool | None
-    check: bool
 
 
 class Engine:
@@ -190,18 +75,20 @@ class Engine:
         self._front_seq = 0
         self._all_open = workspace.options.cap_counts is CapCounts.ALL_OPEN
         self._requeue_on_away = workspace.options.on_away is OnAway.REQUEUE
-        self._chats: dict[ChatId, _LiveChat] = {}
-        self._agents: dict[str, _Agent] = {
-            uid: _Agent(uid, live=workspace.is_live_agent(uid)) for uid in workspace.users
+        self._chats: dict[ChatId, LiveChat] = {}
+        self._agents: dict[str, AgentRecord] = {
+            uid: AgentRecord(uid, live=workspace.is_live_agent(uid)) for uid in workspace.users
         }
-        self._teamspaces: dict[str, _Teamspace] = {}
+        self._teamspaces: dict[str, TeamspaceState] = {}
         for ts in workspace.teamspaces.values():
             settings = ts.assignment
             self._check_method(ts.id, settings.method)
             self._check_cap(ts.id, settings.max_auto_assigned)
-            self._teamspaces[ts.id] = _Teamspace(ts.id, settings.method, settings.max_auto_assigned)
-        self._pools: dict[tuple[str, Target], _Pool] = {}
-        self._routes: dict[str, dict[str | None, _Route]] = {}
+            self._teamspaces[ts.id] = TeamspaceState(
+                ts.id, settings.method, settings.max_auto_assigned
+            )
+        self._pools: dict[tuple[str, Target], Pool] = {}
+        self._routes: dict[str, dict[str | None, Route]] = {}
         """AI agent -> language -> route, filled on first use."""
         for ai in workspace.ai_agents.values():
             if ai.teamspace not in self._teamspaces:
@@ -315,17 +202,17 @@ class Engine:
             if observer is not None:
                 why = "nobody online"
                 observer(EngineEvent(now, "unavailable", chat_id, None, ts.id, pool.label, why))
-            return _UNAVAILABLE
-        live = _LiveChat(chat, pool, self._next_seq())
+            return UNAVAILABLE
+        live = LiveChat(chat, pool, self._next_seq())
         self._chats[chat_id] = live
         picker = pool.picker
         if picker is not None:
-            agent: _Agent | None = picker.pick()  # type: ignore[assignment]
+            agent: AgentRecord | None = picker.pick()  # type: ignore[assignment]
             if agent is not None:
                 self._place_auto(live, agent, picker, now)
                 return agent.assigned
         self._enqueue(live, now, front=False)
-        return _QUEUED
+        return QUEUED
 
     def close(self, chat_id: ChatId, now: float) -> tuple[Assignment, ...]:
         """The assignee closes the chat; the slot frees and the queue drains."""
@@ -356,7 +243,7 @@ class Engine:
         if self._observer is not None:
             self._emit(now, "closed", live, agent.id, "")
         # Only an available agent opens room; an away agent's close drains nothing.
-        return self._drain(agent.pools, now) if waiting else _NONE
+        return self._drain(agent.pools, now) if waiting else NO_ASSIGNMENTS
 
     def abandon(self, chat_id: ChatId, now: float) -> None:
         """The customer of a pending chat leaves."""
@@ -387,7 +274,7 @@ class Engine:
         """The agent goes online (queue drains) or away (chats kept or requeued)."""
         agent = self._agent(agent_id)
         if agent.online == online:
-            return _NONE
+            return NO_ASSIGNMENTS
         agent.online = online
         delta = 1 if online else -1
         for pool in agent.pools:
@@ -405,7 +292,7 @@ class Engine:
             return self._drain(agent.pools, now)
         if self._requeue_on_away and agent.chats:
             return self._requeue(agent, now)
-        return _NONE
+        return NO_ASSIGNMENTS
 
     def transfer_to_user(self, chat_id: ChatId, user_id: str, now: float) -> tuple[Assignment, ...]:
         """The assignee hands the chat to a named live agent, whatever their load or status."""
@@ -419,7 +306,7 @@ class Engine:
         source = live.agent
         assert source is not None
         if target is source:
-            return _NONE
+            return NO_ASSIGNMENTS
         self._unassign(live, source)
         self._place(
             live, target, Origin.TRANSFER, now, event="transferred", why=f"from {source.id}"
@@ -451,11 +338,11 @@ class Engine:
         agent = self._agent(user_id)
         source = live.agent
         if source is agent:
-            return _NONE
+            return NO_ASSIGNMENTS
         if source is None:
             self._dequeue(live)
             self._place(live, agent, Origin.TAKEOVER, now, event="transferred", why="takeover")
-            return _NONE
+            return NO_ASSIGNMENTS
         self._check_transfers_allowed("takeover of a chat assigned to someone else")
         self._unassign(live, source)
         self._place(
@@ -504,7 +391,7 @@ class Engine:
     # ------------------------------------------------------------- internals
 
     def _handoff_direct(
-        self, chat: Chat, ts: _Teamspace, target: Target, check: bool, now: float
+        self, chat: Chat, ts: TeamspaceState, target: Target, check: bool, now: float
     ) -> HandoffResult:
         assert target.agent is not None
         agent = self._agents[target.agent]
@@ -516,14 +403,14 @@ class Engine:
                         now, "unavailable", chat.id, agent.id, ts.id, target.describe(), why
                     )
                 )
-            return _UNAVAILABLE
+            return UNAVAILABLE
         # A direct chat that is ever requeued waits in the teamspace's pool.
-        live = _LiveChat(chat, self._pool(ts, _TEAMSPACE_TARGET), self._next_seq())
+        live = LiveChat(chat, self._pool(ts, _TEAMSPACE_TARGET), self._next_seq())
         self._chats[chat.id] = live
         self._place(live, agent, Origin.DIRECT, now)
         return agent.assigned
 
-    def _place_auto(self, live: _LiveChat, agent: _Agent, picker: Picker, now: float) -> None:
+    def _place_auto(self, live: LiveChat, agent: AgentRecord, picker: Picker, now: float) -> None:
         """Automatic placement by the pool's method: the hot path of every handoff."""
         live.agent = agent
         live.state = ChatState.OPEN
@@ -547,8 +434,8 @@ class Engine:
 
     def _place(
         self,
-        live: _LiveChat,
-        agent: _Agent,
+        live: LiveChat,
+        agent: AgentRecord,
         origin: Origin,
         now: float,
         *,
@@ -568,7 +455,7 @@ class Engine:
                 event = "claimed" if origin is Origin.CLAIM else "assigned"
             self._emit(now, event, live, agent.id, why or origin.value)
 
-    def _unassign(self, live: _LiveChat, agent: _Agent) -> None:
+    def _unassign(self, live: LiveChat, agent: AgentRecord) -> None:
         agent.load -= 1
         if live.origin is Origin.AUTO:
             agent.auto_load -= 1
@@ -576,7 +463,7 @@ class Engine:
         live.agent = None
         self._touch(agent)
 
-    def _touch(self, agent: _Agent) -> None:
+    def _touch(self, agent: AgentRecord) -> None:
         """The agent changed: invalidate its old picker entries and offer it anew."""
         agent.version += 1
         if agent.online and agent.live:
@@ -588,13 +475,13 @@ class Engine:
         else:
             self._touch_unavailable(agent)
 
-    def _touch_unavailable(self, agent: _Agent) -> None:
+    def _touch_unavailable(self, agent: AgentRecord) -> None:
         for pool in agent.pools:
             picker = pool.picker
             if picker is not None and picker.tracks_removals:
                 picker.refresh(agent, False)
 
-    def _enqueue(self, live: _LiveChat, now: float, *, front: bool) -> None:
+    def _enqueue(self, live: LiveChat, now: float, *, front: bool) -> None:
         live.state = ChatState.PENDING
         pool = live.pool
         if front:
@@ -617,12 +504,12 @@ class Engine:
                 why = "all at cap"
             self._emit(now, "queued", live, None, why)
 
-    def _dequeue(self, live: _LiveChat) -> None:
+    def _dequeue(self, live: LiveChat) -> None:
         """Take a pending chat out of the queue (its deque entry is dropped lazily)."""
         live.queue_seq = 0
         live.pool.teamspace.pending -= 1
 
-    def _head(self, pool: _Pool) -> _LiveChat | None:
+    def _head(self, pool: Pool) -> LiveChat | None:
         waiting = pool.waiting
         while waiting:
             seq, live = waiting[0]
@@ -631,15 +518,15 @@ class Engine:
             waiting.popleft()
         return None
 
-    def _drain(self, pools: Iterable[_Pool], now: float) -> tuple[Assignment, ...]:
+    def _drain(self, pools: Iterable[Pool], now: float) -> tuple[Assignment, ...]:
         """Place waiting chats of ``pools`` oldest first, skipping pools with no room."""
         candidates = [p for p in pools if p.waiting and p.picker is not None]
         if not candidates:
-            return _NONE
+            return NO_ASSIGNMENTS
         placed: list[Assignment] = []
         while True:
-            best: _Pool | None = None
-            best_head: _LiveChat | None = None
+            best: Pool | None = None
+            best_head: LiveChat | None = None
             for pool in candidates:
                 picker = pool.picker
                 if not pool.waiting or picker is None or not picker.any_available():
@@ -651,16 +538,16 @@ class Engine:
                 return tuple(placed)
             assert best.picker is not None
             picker = best.picker
-            agent = cast(_Agent, picker.pick())
+            agent = cast(AgentRecord, picker.pick())
             best.waiting.popleft()
             self._dequeue(best_head)
             best_head.origin = Origin.AUTO
             self._place_auto(best_head, agent, picker, now)
             placed.append(Assignment(best_head.id, agent.id))
 
-    def _requeue(self, agent: _Agent, now: float) -> tuple[Assignment, ...]:
+    def _requeue(self, agent: AgentRecord, now: float) -> tuple[Assignment, ...]:
         chats = sorted(agent.chats.values(), key=lambda c: c.seq)
-        pools: list[_Pool] = []
+        pools: list[Pool] = []
         for live in reversed(chats):
             self._unassign(live, agent)
             self._enqueue(live, now, front=True)
@@ -668,7 +555,7 @@ class Engine:
                 pools.append(live.pool)
         return self._drain(pools, now)
 
-    def _route(self, ai_agent: str, language: str | None) -> _Route:
+    def _route(self, ai_agent: str, language: str | None) -> Route:
         by_language = self._routes.setdefault(ai_agent, {})
         route = by_language.get(language)
         if route is None:
@@ -678,34 +565,34 @@ class Engine:
             ts = self._teamspaces[ai.teamspace]
             target = ai.handoff.target_for(language)
             pool = None if target.is_direct else self._pool(ts, target)
-            route = _Route(ts, target, pool, ai.handoff.availability_check)
+            route = Route(ts, target, pool, ai.handoff.availability_check)
             by_language[language] = route
         return route
 
-    def _pool(self, ts: _Teamspace, target: Target) -> _Pool:
+    def _pool(self, ts: TeamspaceState, target: Target) -> Pool:
         key = (ts.id, target)
         pool = self._pools.get(key)
         if pool is None:
-            pool = _Pool(ts, target)
+            pool = Pool(ts, target)
             self._pools[key] = pool
             ts.pools.append(pool)
             self._fill_pool(pool)
             self._rebuild_picker(pool)
         return pool
 
-    def _fill_pool(self, pool: _Pool) -> None:
+    def _fill_pool(self, pool: Pool) -> None:
         ids = self._workspace.pool_members(pool.teamspace.id, pool.target)
         pool.members = [self._agents[uid] for uid in sorted(ids)]
         pool.online = sum(1 for a in pool.members if a.online)
         for agent in pool.members:
             agent.pools.append(pool)
 
-    def _rebuild_pickers(self, ts: _Teamspace) -> None:
+    def _rebuild_pickers(self, ts: TeamspaceState) -> None:
         for pool in ts.pools:
             pool.cap = ts.cap
             self._rebuild_picker(pool)
 
-    def _rebuild_picker(self, pool: _Pool) -> None:
+    def _rebuild_picker(self, pool: Pool) -> None:
         ts = pool.teamspace
         pool.picker = make_picker(
             ts.method,
@@ -720,7 +607,7 @@ class Engine:
             held = agent.load if self._all_open else agent.auto_load
             pool.picker.refresh(agent, agent.online and agent.live and held < ts.cap)
 
-    def _emit(self, now: float, event: str, live: _LiveChat, agent: str | None, why: str) -> None:
+    def _emit(self, now: float, event: str, live: LiveChat, agent: str | None, why: str) -> None:
         assert self._observer is not None
         pool = live.pool
         self._observer(EngineEvent(now, event, live.id, agent, pool.teamspace.id, pool.label, why))
@@ -744,25 +631,25 @@ class Engine:
                 f"this workspace is on {self._workspace.plan.label}"
             )
 
-    def _agent(self, agent_id: str) -> _Agent:
+    def _agent(self, agent_id: str) -> AgentRecord:
         agent = self._agents.get(agent_id)
         if agent is None:
             raise EngineError(f"unknown user {agent_id!r}")
         return agent
 
-    def _teamspace(self, teamspace: str) -> _Teamspace:
+    def _teamspace(self, teamspace: str) -> TeamspaceState:
         ts = self._teamspaces.get(teamspace)
         if ts is None:
             raise EngineError(f"unknown teamspace {teamspace!r}")
         return ts
 
-    def _live(self, chat_id: ChatId) -> _LiveChat:
+    def _live(self, chat_id: ChatId) -> LiveChat:
         live = self._chats.get(chat_id)
         if live is None:
             raise EngineError(f"chat {chat_id!r} is not pending or open")
         return live
 
-    def _open(self, chat_id: ChatId) -> _LiveChat:
+    def _open(self, chat_id: ChatId) -> LiveChat:
         live = self._live(chat_id)
         if live.agent is None:
             raise EngineError(f"chat {chat_id!r} is pending; it has no assignee to transfer from")

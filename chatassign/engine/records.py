@@ -1,0 +1,75 @@
+"""What the engine reports: outcomes, chat states, placements and events.
+
+These are the engine's public values; callers compare and store them freely.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import NamedTuple
+
+from chatassign.model import ChatId
+
+
+class Outcome(StrEnum):
+    """What a handoff did."""
+
+    ASSIGNED = "assigned"
+    QUEUED = "queued"
+    UNAVAILABLE = "unavailable"
+
+
+class ChatState(StrEnum):
+    """Where a handed-off chat is."""
+
+    PENDING = "pending"
+    OPEN = "open"
+    CLOSED = "closed"
+    ABANDONED = "abandoned"
+
+
+class Origin(StrEnum):
+    """How a chat reached its assignee."""
+
+    AUTO = "auto"
+    DIRECT = "direct"
+    CLAIM = "claim"
+    TRANSFER = "transfer"
+    TAKEOVER = "takeover"
+
+
+class HandoffResult(NamedTuple):
+    """The outcome of one handoff; ``agent`` is set when it was assigned."""
+
+    outcome: Outcome
+    agent: str | None = None
+
+
+class Assignment(NamedTuple):
+    """A chat that got an assignee as a side effect of an operation (a queue drain)."""
+
+    chat: ChatId
+    agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class EngineEvent:
+    """One state change, as the trace reports it. Times are seconds."""
+
+    time: float
+    event: str
+    chat: ChatId | None
+    agent: str | None
+    teamspace: str | None
+    pool: str | None
+    detail: str = ""
+
+
+Observer = Callable[[EngineEvent], None]
+
+
+QUEUED = HandoffResult(Outcome.QUEUED)
+UNAVAILABLE = HandoffResult(Outcome.UNAVAILABLE)
+NO_ASSIGNMENTS: tuple[Assignment, ...] = ()
