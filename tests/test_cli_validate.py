@@ -208,3 +208,17 @@ def test_validating_many_files_is_fast(tmp_path: Path) -> None:
     result = run("validate", str(tmp_path))
     assert result.exit_code == 0
     assert time.perf_counter() - started < 10
+
+
+def test_a_long_source_line_is_shown_cut_around_the_problem(tmp_path: Path) -> None:
+    digits = "9" * 5000
+    path = tmp_path / "long.yaml"
+    path.write_text(
+        f"plan: pro\nteamspaces:\n  t: {{assignment: {{max_auto_assigned: {digits}}}}}\n"
+    )
+    result = CliRunner().invoke(app, ["validate", str(path)], terminal_width=100)
+    assert result.exit_code == 1
+    shown = [line for line in result.output.splitlines() if "|" in line]
+    assert shown
+    assert all(len(line) < 120 for line in shown), shown
+    assert any("…" in line for line in shown)

@@ -175,12 +175,32 @@ def _print_problem(problem: Problem, lines: list[str] | None, *, console: Consol
     )
     console.print(Text(wrapped), soft_wrap=True)
     if lines is not None and problem.path and 0 < problem.line <= len(lines):
-        source = lines[problem.line - 1].rstrip().expandtabs(1)
+        source, caret = _excerpt(lines[problem.line - 1].rstrip().expandtabs(1), problem.column)
         gutter = f"    {problem.line:>4} | "
         console.print(Text(gutter + source, style="dim"), soft_wrap=True)
-        console.print(
-            Text(" " * (len(gutter) + problem.column - 1) + "^", style=style), soft_wrap=True
-        )
+        console.print(Text(" " * (len(gutter) + caret - 1) + "^", style=style), soft_wrap=True)
+
+
+_EXCERPT_WIDTH = 80
+"""How much of a source line is shown around the problem's column."""
+
+
+def _excerpt(line: str, column: int) -> tuple[str, int]:
+    """At most ``_EXCERPT_WIDTH`` characters of ``line`` around ``column``, and its new column.
+
+    A long line (a 10,000-digit number, say) is cut with an ellipsis on either side.
+    """
+    if len(line) <= _EXCERPT_WIDTH:
+        return line, column
+    start = max(0, min(column - 1 - _EXCERPT_WIDTH // 2, len(line) - _EXCERPT_WIDTH))
+    end = start + _EXCERPT_WIDTH
+    text = line[start:end]
+    caret = column - start
+    if start > 0:
+        text = "…" + text[1:]
+    if end < len(line):
+        text = text[:-1] + "…"
+    return text, caret
 
 
 def _source_lines(file: Path) -> list[str] | None:
