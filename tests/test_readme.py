@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -17,10 +16,6 @@ def test_the_readme_has_python_examples() -> None:
 
 
 @pytest.mark.parametrize("snippet", SNIPPETS)
-def test_readme_python_example_runs(snippet: str) -> None:
-    here = Path.cwd()
-    os.chdir(README.parent)
-    try:
-        exec(compile(snippet, str(README), "exec"), {})
-    finally:
-        os.chdir(here)
+def test_readme_python_example_runs(snippet: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(README.parent)
+    exec(compile(snippet, str(README), "exec"), {})
