@@ -1,0 +1,268 @@
+"""``chatassign sweep`` (what-if grids) and ``chatassign staff`` (team sizing)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+from chatassign.cli.app import app, fail, stderr_console, stdout_console
+from chatassign.errors import ChatAssignError, UsageError
+from chatassign.execution import Executor, make_executor
+from chatassign.overrides import build_scenario, parse_overrides, read_source
+from chatassign.quantities import parse_duration
+from chatassign.report_sweep import (
+    render_staffing_json,
+    render_staffing_table,
+    render_sweep_table,
+)
+from chatassign.staffing import StaffingSettings, parse_target, staffing_report
+from chatassign.sweep import (
+    Journal,
+    SweepProgress,
+    render_sweep_csv,
+    render_sweep_json,
+    run_sweep,
+    sweep_identity,
+)
+from chatassign.variants import Variants, parse_vary
+
+JOURNAL_NAME = "replications.jsonl"
+
+
+class SweepFormat(StrEnum):
+    """How ``sweep`` prints its table on stdout."""
+
+    TABLE = "table"
+    CSV = "csv"
+    JSON = "json"
+
+
+class StaffFormat(StrEnum):
+    """How ``staff`` prints its answer."""
+
+    TABLE = "table"
+    JSON = "json"
+
+
+ScenarioArg = Annotated[
+    Path | None,
+    typer.Argument(help="A scenario file with a workload; omitted: the built-in example."),
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="KEY=VALUE applied to the scenario first (repeatable)."),
+]
+SeedOpt = Annotated[int | None, typer.Option(help="Random seed (default: the file's).")]
+HorizonOpt = Annotated[
+    str | None, typer.Option(help="Simulated time, e.g. 8h (default: the file's).")
+]
+WorkersOpt = Annotated[
+    int | None, typer.Option(help="Local worker processes (default: every core; 1: serial).")
+]
+ClusterOpt = Annotated[
+    str | None,
+    typer.Option(help="A Dask scheduler address (tcp://host:8786) to run on instead."),
+]
+
+
+@app.command("sweep")
+def sweep_command(
+    scenario: ScenarioArg = None,
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(help="KEY=V1,V2,... or KEY=LOW..HIGH; repeat for a grid."),
+    ] = None,
+    overrides: SetOpt = None,
+    seed: SeedOpt = None,
+    replications: Annotated[
+        int | None, typer.Option(help="Replications per grid point (default: the file's).")
+    ] = None,
+    horizon: HorizonOpt = None,
+    output_format: Annotated[
+        SweepFormat, typer.Option("--format", help="table, csv or json (on stdout).")
+    ] = SweepFormat.TABLE,
+    output: Annotated[
+        Path | None,
+        typer.Option(help="A folder: writes sweep.csv, sweep.json and replications.jsonl."),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option(help="Reuse the replications already in --output's journal.")
+    ] = False,
+    workers: WorkersOpt = None,
+    cluster: ClusterOpt = None,
+) -> None:
+    """Run a what-if grid: every combination of the --vary values, with replications.
+
+    Keys: method, staff.TEAM (agents on a team: copies of its template agent are
+    added or removed) or any dotted scenario key, as --set takes. Every grid point
+    sees the same customers (common random numbers); results do not depend on
+    --workers or --cluster.
+
+    Example: chatassign sweep --vary staff.billing=2..6 --vary method=balanced,round-robin
+    """
+    try:
+        if not vary:
+            raise UsageError("give at least one --vary KEY=V1,V2,...")
+        if resume and output is None:
+            raise UsageError("--resume needs --output (the folder holding the journal)")
+        axes = [parse_vary(text) for text in vary]
+        source = read_source(scenario)
+        base_overrides = parse_overrides(overrides or [])
+        variants = Variants(
+            build_scenario(source, base_overrides),
+            source,
+            base_overrides,
+            seed=seed,
+            replications=replications,
+            horizon=_seconds(horizon),
+        )
+        journal = None
+        if output is not None:
+            output.mkdir(parents=True, exist_ok=True)
+            text = source.path.read_text(encoding="utf-8")
+            journal = Journal(output / JOURNAL_NAME, sweep_identity(text, variants, axes))
+        executor = make_executor(workers, cluster)
+        with _progress_bar() as progress:
+            result = run_sweep(
+                variants, axes, executor, journal=journal, resume=resume, progress=progress
+            )
+        if output is not None:
+            _write_atomically(output / "sweep.csv", render_sweep_csv(result))
+            _write_atomically(output / "sweep.json", render_sweep_json(result))
+        if output_format is SweepFormat.CSV:
+            sys.stdout.write(render_sweep_csv(result))
+        elif output_format is SweepFormat.JSON:
+            sys.stdout.write(render_sweep_json(result))
+        else:
+            render_sweep_table(result, _wide_console())
+    except ChatAssignError as error:
+        raise fail(error) from None
+
+
+@app.command("staff")
+def staff_command(
+    scenario: ScenarioArg = None,
+    target: Annotated[
+        list[str] | None,
+        typer.Option(help="METRIC>=VALUE or METRIC<=VALUE, e.g. service_level>=0.8 (repeatable)."),
+    ] = None,
+    team: Annotated[
+        list[str] | None, typer.Option(help="The team to size (repeatable for several).")
+    ] = None,
+    overrides: SetOpt = None,
+    seed: SeedOpt = None,
+    replications: Annotated[
+        int | None,
+        typer.Option(help="Replications per staffing level at first (default: the file's, ≥ 3)."),
+    ] = None,
+    max_replications: Annotated[
+        int, typer.Option(help="Most replications per staffing level while a CI is unclear.")
+    ] = 100,
+    horizon: HorizonOpt = None,
+    by_interval: Annotated[
+        bool, typer.Option(help="Also size each rate interval when the rate is a schedule.")
+    ] = True,
+    output_format: Annotated[
+        StaffFormat, typer.Option("--format", help="table or json.")
+    ] = StaffFormat.TABLE,
+    output: Annotated[
+        Path | None, typer.Option(help="Write the result to this file instead of stdout.")
+    ] = None,
+    workers: WorkersOpt = None,
+    cluster: ClusterOpt = None,
+) -> None:
+    """Find the smallest number of agents on a team that meets every target.
+
+    Starts from an Erlang C/A estimate (c = agents × cap, adjusted for slowdown), then
+    bisects with simulation, adding replications until each target's 95 % interval is
+    clear of it. Targets: service_level, abandon_rate, p_wait, wait_mean_s, wait_p90_s,
+    queue_mean.
+
+    Example: chatassign staff --target "service_level>=0.8" --team billing
+    """
+    try:
+        if not target or not team:
+            raise UsageError("give at least one --target and one --team")
+        targets = [parse_target(text) for text in target]
+        if max_replications < 3:
+            raise UsageError("--max-replications must be at least 3")
+        source = read_source(scenario)
+        base = build_scenario(source, parse_overrides(overrides or []))
+        settings = StaffingSettings(
+            seed=seed,
+            horizon=_seconds(horizon),
+            replications=replications,
+            max_replications=max_replications,
+        )
+        executor: Executor = make_executor(workers, cluster)
+        report = staffing_report(base, team, targets, executor, settings, by_interval=by_interval)
+        if output_format is StaffFormat.JSON:
+            text = render_staffing_json(report)
+            if output is None:
+                sys.stdout.write(text)
+                return
+            _write_atomically(output, text)
+            return
+        render_staffing_table(report, stdout_console())
+    except ChatAssignError as error:
+        raise fail(error) from None
+
+
+def _wide_console() -> Console:
+    """stdout, at least 120 columns wide when it is not a terminal (pipes, files)."""
+    console = stdout_console()
+    if not console.is_terminal:
+        console.width = max(console.width, 120)
+    return console
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(f"cannot write {path}: no such folder {folder}")
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def _seconds(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+@contextlib.contextmanager
+def _progress_bar() -> Iterator[SweepProgress | None]:
+    """One bar for the whole grid on stderr, only in a terminal."""
+    console = stderr_console()
+    if not console.is_terminal:
+        yield None
+        return
+    columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("sweeping", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance

@@ -1,0 +1,301 @@
+"""Running many (grid point, replication) tasks: serially, in processes, or on Dask.
+
+Every task is ``measure_replication(plans[point], replication)``: a pure function of
+the plan and the replication number, whose random streams come from (seed,
+replication) alone. So the result of a task does not depend on where or when it
+runs, and callers that file results by task get the same bytes whatever the
+executor and the number of workers.
+
+Plans cross process boundaries pickled by :func:`pack_plan` (workspaces hold
+``MappingProxyType`` values, which the standard pickler refuses; a private
+dispatch table turns them into dicts and back, without touching global state).
+A task that fails is retried (a worker process that dies, a Dask worker lost)
+up to ``retries`` times before the run fails.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import functools
+import importlib
+import io
+import os
+import pickle
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from multiprocessing import get_all_start_methods, get_context
+from types import MappingProxyType, ModuleType
+from typing import NamedTuple, Protocol, cast
+
+from chatassign.errors import ChatAssignError, UsageError
+from chatassign.measures import Measures, measure_replication
+from chatassign.simulation import SimulationPlan
+
+DEFAULT_RETRIES = 2
+
+
+class Task(NamedTuple):
+    """One unit of work: replication ``replication`` of grid point ``point``."""
+
+    point: int
+    replication: int
+
+
+Done = Callable[[Task, Measures], None]
+"""Told each finished task and its measures, in the calling process, in any order."""
+
+
+class TaskFailedError(ChatAssignError):
+    """A task kept failing after its retries."""
+
+
+class Executor(Protocol):
+    """Runs tasks somewhere and reports each result through ``done``."""
+
+    @property
+    def workers(self) -> int:
+        """How many tasks run at once."""
+
+    def run(self, plans: Sequence[SimulationPlan], tasks: Sequence[Task], done: Done) -> None:
+        """Run every task of ``tasks`` against ``plans``; return when all are done."""
+
+
+# ---------------------------------------------------------------- pickling plans
+
+
+def _mapping_proxy(items: dict[str, object]) -> Mapping[str, object]:
+    return MappingProxyType(items)
+
+
+def _reduce_mapping_proxy(
+    proxy: MappingProxyType[str, object],
+) -> tuple[Callable[[dict[str, object]], Mapping[str, object]], tuple[dict[str, object]]]:
+    return _mapping_proxy, (dict(proxy),)
+
+
+def pack_plan(plan: SimulationPlan) -> bytes:
+    """``plan`` as bytes any process with chatassign installed can :func:`unpack_plan`."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    table = copyreg.dispatch_table.copy()
+    table[MappingProxyType] = _reduce_mapping_proxy
+    pickler.dispatch_table = table
+    pickler.dump(plan)
+    return buffer.getvalue()
+
+
+@functools.lru_cache(maxsize=256)
+def unpack_plan(packed: bytes) -> SimulationPlan:
+    """The plan :func:`pack_plan` packed (cached: a worker unpickles each plan once)."""
+    plan = pickle.loads(packed)  # bytes this package produced
+    if not isinstance(plan, SimulationPlan):
+        raise TypeError("not a packed SimulationPlan")
+    return plan
+
+
+def run_packed(packed: bytes, replication: int) -> Measures:
+    """The task function shipped to remote workers."""
+    return measure_replication(unpack_plan(packed), replication)
+
+
+# ---------------------------------------------------------------- executors
+
+
+class SerialExecutor:
+    """Runs tasks one after another in this process (``--workers 1``)."""
+
+    workers = 1
+
+    def run(self, plans: Sequence[SimulationPlan], tasks: Sequence[Task], done: Done) -> None:
+        """Run each task in order."""
+        for task in tasks:
+            done(task, measure_replication(plans[task.point], task.replication))
+
+
+_WORKER_PLANS: list[SimulationPlan] = []
+
+
+def _load_worker_plans(packed: Sequence[bytes]) -> None:
+    _WORKER_PLANS[:] = [unpack_plan(p) for p in packed]
+
+
+def _run_in_worker(point: int, replication: int) -> Measures:
+    return measure_replication(_WORKER_PLANS[point], replication)
+
+
+class ProcessExecutor:
+    """Runs tasks in ``workers`` local processes; a broken pool is rebuilt and retried."""
+
+    def __init__(self, workers: int, *, retries: int = DEFAULT_RETRIES) -> None:
+        if workers < 1:
+            raise UsageError(f"--workers must be at least 1, not {workers}")
+        self._workers = workers
+        self.retries = retries
+
+    @property
+    def workers(self) -> int:
+        """The number of processes."""
+        return self._workers
+
+    def run(self, plans: Sequence[SimulationPlan], tasks: Sequence[Task], done: Done) -> None:
+        """Run every task; each process unpickles every plan once, at start."""
+        packed = [pack_plan(plan) for plan in plans]
+        method = "fork" if "fork" in get_all_start_methods() else "spawn"
+        failures: dict[Task, int] = {}
+        remaining = list(tasks)
+        while remaining:
+            pool = ProcessPoolExecutor(
+                max_workers=min(self._workers, len(remaining)),
+                mp_context=get_context(method),
+                initializer=_load_worker_plans,
+                initargs=(packed,),
+            )
+            try:
+                remaining = self._run_pool(pool, remaining, done, failures)
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+    def _run_pool(
+        self,
+        pool: ProcessPoolExecutor,
+        tasks: list[Task],
+        done: Done,
+        failures: dict[Task, int],
+    ) -> list[Task]:
+        """Run ``tasks`` on ``pool``; the tasks to retry on a fresh pool."""
+        pending: dict[Future[Measures], Task] = {
+            pool.submit(_run_in_worker, t.point, t.replication): t for t in tasks
+        }
+        retry: list[Task] = []
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                task = pending.pop(future)
+                error = future.exception()
+                if error is None:
+                    done(task, future.result())
+                    continue
+                failures[task] = failures.get(task, 0) + 1
+                if failures[task] > self.retries:
+                    raise TaskFailedError(
+                        f"replication {task.replication} of grid point {task.point} failed "
+                        f"{failures[task]} times: {error!r}"
+                    ) from error
+                retry.append(task)
+        return sorted(retry)
+
+
+class _DaskFuture(Protocol):
+    key: object
+
+    def result(self) -> Measures: ...
+
+
+class _DaskClient(Protocol):
+    def nthreads(self) -> Mapping[str, int]: ...
+
+    def scatter(self, data: bytes, *, hash: bool) -> _DaskFuture: ...
+
+    def submit(
+        self,
+        func: Callable[[bytes, int], Measures],
+        packed: _DaskFuture,
+        replication: int,
+        *,
+        retries: int,
+        pure: bool,
+    ) -> _DaskFuture: ...
+
+
+def _dask() -> ModuleType:
+    try:
+        return importlib.import_module("dask.distributed")
+    except ImportError:
+        raise UsageError("--cluster needs Dask: pip install 'chatassign[cluster]'") from None
+
+
+class DaskExecutor:
+    """Runs tasks on a Dask distributed cluster: ``Client(address)``, or a client given.
+
+    Each plan is scattered to the cluster once; tasks are submitted with ``retries``,
+    so a task lost with its worker runs again elsewhere.
+    """
+
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        client: object = None,
+        retries: int = DEFAULT_RETRIES,
+    ) -> None:
+        distributed = _dask()
+        if client is None:
+            try:
+                client = distributed.Client(address)
+            except (OSError, TimeoutError) as error:
+                raise UsageError(f"cannot reach the Dask scheduler at {address}: {error}") from None
+        if not isinstance(client, distributed.Client):
+            raise TypeError("client must be a dask.distributed.Client")
+        self.client = cast(_DaskClient, client)
+        self.retries = retries
+
+    @property
+    def workers(self) -> int:
+        """The cluster's total number of worker threads."""
+        return max(1, sum(self.client.nthreads().values()))
+
+    def run(self, plans: Sequence[SimulationPlan], tasks: Sequence[Task], done: Done) -> None:
+        """Scatter the plans, submit every task, report results as they arrive."""
+        client = self.client
+        scattered = [client.scatter(pack_plan(p), hash=False) for p in plans]
+        futures: dict[object, tuple[_DaskFuture, Task]] = {}
+        for task in tasks:
+            future = client.submit(
+                run_packed,
+                scattered[task.point],
+                task.replication,
+                retries=self.retries,
+                pure=False,
+            )
+            futures[future.key] = (future, task)
+        completed = cast(
+            Iterable[_DaskFuture], _dask().as_completed([f for f, _ in futures.values()])
+        )
+        for future in completed:
+            _, task = futures[future.key]
+            try:
+                measures = future.result()
+            except Exception as error:
+                raise TaskFailedError(
+                    f"replication {task.replication} of grid point {task.point} failed "
+                    f"after {self.retries} retries: {error!r}"
+                ) from error
+            done(task, tuple(float(v) for v in measures))
+
+
+def make_executor(workers: int | None = None, cluster: str | None = None) -> Executor:
+    """The executor the options ask for: Dask at ``cluster``, else local processes.
+
+    ``workers`` defaults to every local core; 1 runs in this process.
+    """
+    if cluster is not None:
+        return DaskExecutor(cluster)
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    if count < 1:
+        raise UsageError(f"--workers must be at least 1, not {count}")
+    return SerialExecutor() if count == 1 else ProcessExecutor(count)
+
+
+__all__ = [
+    "DaskExecutor",
+    "Done",
+    "Executor",
+    "ProcessExecutor",
+    "SerialExecutor",
+    "Task",
+    "TaskFailedError",
+    "make_executor",
+    "pack_plan",
+    "run_packed",
+    "unpack_plan",
+]

@@ -1,0 +1,270 @@
+"""Variants of a scenario: ``--vary`` axes, grid points, and team sizes.
+
+A grid point is a tuple of settings ``(KEY, VALUE)``. Three kinds of key:
+
+* ``method`` — the assignment method of every teamspace (as ``simulate --method``);
+* ``staff.TEAM`` — the number of live agents on team ``TEAM`` (:func:`with_team_size`);
+* anything else — a dotted key of the scenario file, applied before validation by
+  :mod:`chatassign.overrides` (exactly like ``--set KEY=VALUE``).
+
+Pure apart from reading the scenario file through ``overrides.read_source``, which
+the caller does once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from chatassign.errors import UsageError
+from chatassign.model import Method, User, Workspace
+from chatassign.overrides import Override, ScenarioSource, build_scenario, parse_override
+from chatassign.simulation import SimulationPlan, plan_simulation
+from chatassign.workload import Interval, Scenario
+
+METHOD_KEY = "method"
+STAFF_PREFIX = "staff."
+
+Setting = tuple[str, str]
+"""One coordinate of a grid point: (key, value as written)."""
+
+_RANGE = re.compile(r"\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*(?:\.\.\s*(\d+)\s*)?")
+
+
+@dataclass(frozen=True, slots=True)
+class Axis:
+    """One ``--vary KEY=V1,V2,...``: a key and the values it takes, in order."""
+
+    key: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GridPoint:
+    """One combination of axis values: the settings a run applies to the scenario."""
+
+    index: int
+    settings: tuple[Setting, ...]
+
+    @property
+    def label(self) -> tuple[str, ...]:
+        """``KEY=VALUE`` per setting: the point's identity in journals and messages."""
+        return tuple(f"{key}={value}" for key, value in self.settings)
+
+
+def parse_vary(text: str) -> Axis:
+    """``KEY=V1,V2,...`` as an Axis; ``A..B`` (or ``A..B..STEP``) stands for integers A to B.
+
+    Commas inside brackets or parentheses do not split (``lognormal(mean=8m, sd=5m)``,
+    ``[1, 1.3]``). UsageError when the form is wrong, a value repeats or is empty.
+    """
+    key, sep, rest = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise UsageError(f"--vary {text}: expected KEY=V1,V2,... e.g. staff.billing=4..12")
+    values: list[str] = []
+    for part in _split_top_level(rest):
+        if not part:
+            raise UsageError(f"--vary {text}: an empty value (two commas in a row?)")
+        values.extend(_expand_range(part, text))
+    if len(set(values)) != len(values):
+        raise UsageError(f"--vary {text}: a value is listed twice")
+    if key == METHOD_KEY:
+        for value in values:
+            try:
+                Method.parse(value)
+            except ValueError as error:
+                raise UsageError(f"--vary {text}: {error}") from None
+    elif key.startswith(STAFF_PREFIX):
+        for value in values:
+            if not value.isdigit() or int(value) < 1:
+                raise UsageError(f"--vary {text}: a team size is a whole number ≥ 1, not {value!r}")
+    else:
+        for value in values:
+            parse_override(f"{key}={value}")
+    return Axis(key, tuple(values))
+
+
+def _split_top_level(text: str) -> list[str]:
+    parts: list[str] = []
+    depth = 0
+    current: list[str] = []
+    for char in text:
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current).strip())
+    return parts
+
+
+def _expand_range(part: str, text: str) -> list[str]:
+    match = _RANGE.fullmatch(part)
+    if match is None:
+        return [part]
+    low, high = int(match[1]), int(match[2])
+    step = int(match[3]) if match[3] else 1
+    if step < 1 or high < low:
+        raise UsageError(f"--vary {text}: {part} is an empty range (write LOW..HIGH[..STEP])")
+    return [str(n) for n in range(low, high + 1, step)]
+
+
+def build_grid(axes: Sequence[Axis]) -> tuple[GridPoint, ...]:
+    """Every combination of the axes' values; the first axis varies slowest."""
+    keys = [axis.key for axis in axes]
+    if len(set(keys)) != len(keys):
+        raise UsageError("each key may be varied by one --vary only")
+    combos = itertools.product(*(axis.values for axis in axes))
+    return tuple(
+        GridPoint(i, tuple(zip(keys, combo, strict=True))) for i, combo in enumerate(combos)
+    )
+
+
+@dataclass(frozen=True)
+class Variants:
+    """Builds the simulation plan of any grid point from one base scenario.
+
+    ``source`` is needed only when a setting edits the scenario file (a dotted key);
+    ``base_overrides`` (``--set``) apply to every point before the point's own.
+    """
+
+    base: Scenario
+    source: ScenarioSource | None = None
+    base_overrides: tuple[Override, ...] = ()
+    seed: int | None = None
+    replications: int | None = None
+    horizon: float | None = None
+
+    def scenario(self, settings: Sequence[Setting]) -> tuple[Scenario, Method | None]:
+        """The scenario with ``settings`` applied, and the method override if any."""
+        file_edits = [
+            parse_override(f"{key}={value}")
+            for key, value in settings
+            if key != METHOD_KEY and not key.startswith(STAFF_PREFIX)
+        ]
+        scenario = self.base
+        if file_edits:
+            if self.source is None:
+                raise UsageError("varying a scenario key needs a scenario file")
+            scenario = build_scenario(self.source, [*self.base_overrides, *file_edits])
+        method: Method | None = None
+        for key, value in settings:
+            if key == METHOD_KEY:
+                method = Method.parse(value)
+            elif key.startswith(STAFF_PREFIX):
+                scenario = with_team_size(scenario, key.removeprefix(STAFF_PREFIX), int(value))
+        return scenario, method
+
+    def plan(self, settings: Sequence[Setting]) -> SimulationPlan:
+        """The simulation plan of one grid point (seed and replications as configured)."""
+        scenario, method = self.scenario(settings)
+        return plan_simulation(
+            scenario,
+            method=method,
+            seed=self.seed,
+            replications=self.replications,
+            horizon=self.horizon,
+        )
+
+
+def team_template(workspace: Workspace, team: str) -> User:
+    """The agent copied to grow ``team``: its first listed live agent on no other team.
+
+    Failing that, its first listed live agent (configuration order). Copies join only
+    ``team``, with the template's role, speed and shifts.
+    """
+    members = _listed_agents(workspace, team)
+    if not members:
+        raise UsageError(f"team {team!r} has no listed live agent to copy")
+    alone = [u for u in members if u.teams == (team,)]
+    return (alone or members)[0]
+
+
+def with_team_size(scenario: Scenario, team: str, size: int) -> Scenario:
+    """``scenario`` with exactly ``size`` live agents on ``team``.
+
+    Growing adds copies of :func:`team_template` named ``TEMPLATE-2``, ``TEMPLATE-3``, …
+    Shrinking takes the team off its last listed members (configuration order); a
+    member left on no team is removed, with its shift. Members through the team's role
+    are never removed: asking for fewer is a UsageError.
+    """
+    ws = scenario.workspace
+    if team not in ws.teams:
+        known = ", ".join(sorted(ws.teams)) or "none"
+        raise UsageError(f"staff.{team}: no team {team!r} (teams: {known})")
+    if size < 1:
+        raise UsageError(f"staff.{team}: a team needs at least 1 agent, not {size}")
+    listed = _listed_agents(ws, team)
+    by_role = len([u for u in ws.team_members(team) if ws.is_live_agent(u)]) - len(listed)
+    wanted = size - by_role
+    if wanted < 0:
+        raise UsageError(
+            f"staff.{team}: {by_role} agents are on the team through its role; cannot go to {size}"
+        )
+    users = dict(ws.users)
+    shifts = dict(scenario.workload.shifts) if scenario.workload is not None else {}
+    if wanted <= len(listed):
+        for user in listed[wanted:]:
+            remaining = tuple(t for t in user.teams if t != team)
+            if remaining:
+                users[user.id] = dataclasses.replace(user, teams=remaining)
+            else:
+                del users[user.id]
+                shifts.pop(user.id, None)
+    else:
+        template = team_template(ws, team)
+        number = 2
+        for _ in range(wanted - len(listed)):
+            while f"{template.id}-{number}" in users:
+                number += 1
+            copy = User(f"{template.id}-{number}", template.role, (team,), template.speed)
+            users[copy.id] = copy
+            if template.id in shifts:
+                shifts[copy.id] = shifts[template.id]
+    return _rebuilt(scenario, list(users.values()), shifts)
+
+
+def _listed_agents(ws: Workspace, team: str) -> list[User]:
+    return [u for u in ws.users.values() if team in u.teams and ws.is_live_agent(u.id)]
+
+
+def _rebuilt(
+    scenario: Scenario, users: list[User], shifts: dict[str, tuple[Interval, ...]]
+) -> Scenario:
+    ws = scenario.workspace
+    workspace = Workspace.build(
+        plan=ws.plan,
+        roles=list(ws.roles.values()),
+        users=users,
+        teams=list(ws.teams.values()),
+        teamspaces=list(ws.teamspaces.values()),
+        ai_agents=list(ws.ai_agents.values()),
+        options=ws.options,
+    )
+    workload = scenario.workload
+    if workload is not None:
+        workload = dataclasses.replace(workload, shifts=MappingProxyType(shifts))
+    return dataclasses.replace(scenario, workspace=workspace, workload=workload)
+
+
+__all__ = [
+    "METHOD_KEY",
+    "STAFF_PREFIX",
+    "Axis",
+    "GridPoint",
+    "Setting",
+    "Variants",
+    "build_grid",
+    "parse_vary",
+    "team_template",
+    "with_team_size",
+]

@@ -1,0 +1,162 @@
+"""``staff``: targets, the Erlang start, the simulated search, per-interval answers, the CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import pytest
+from typer.testing import CliRunner
+
+from chatassign.analytic import erlang_c
+from chatassign.cli import app
+from chatassign.errors import UsageError
+from chatassign.execution import ProcessExecutor, SerialExecutor, Task
+from chatassign.measures import MEASURES, Measures, combine
+from chatassign.metrics import Estimate
+from chatassign.quantities import Exponential
+from chatassign.simulation import plan_simulation
+from chatassign.staffing import (
+    Target,
+    Verdict,
+    erlang_start,
+    find_staffing,
+    judge,
+    parse_target,
+    rate_intervals,
+    staffing_report,
+)
+from chatassign.variants import with_team_size
+from chatassign.workload import RateSegment, Scenario
+from tests.sim_world import Expo, scenario, workspace
+
+runner = CliRunner()
+SL = parse_target("service_level>=0.8")
+
+
+def mmc(*, slowdown: tuple[float, ...] = (1.0,), cap: int = 2, replications: int = 5) -> Scenario:
+    """λ = 9/min, exponential 1-min chats, 20-s threshold, one pool of team t0."""
+    world = scenario(
+        workspace(5, cap=cap),
+        rate=9 / 60,
+        handle=Expo(60.0),
+        horizon=6 * 3600.0,
+        warmup=1800.0,
+        threshold=20.0,
+        slowdown=slowdown,
+        replications=replications,
+    )
+    assert world.workload is not None
+    workload = dataclasses.replace(world.workload, handle_time=Exponential(60.0))
+    return dataclasses.replace(world, workload=workload)
+
+
+def simulated_service_level(world: Scenario, agents: int) -> float:
+    plan = plan_simulation(with_team_size(world, "t0", agents))
+    found: dict[int, Measures] = {}
+
+    def done(task: Task, values: Measures) -> None:
+        found[task.replication] = values
+
+    SerialExecutor().run([plan], [Task(0, r) for r in range(plan.replications)], done)
+    return combine([found[r] for r in sorted(found)])["service_level"].mean
+
+
+def test_targets_parse_and_refuse_the_wrong_direction() -> None:
+    assert parse_target("service_level>=80%") == Target("service_level", True, 0.8)
+    assert parse_target(" abandon_rate <= 0.05 ").text == "abandon_rate<=0.05"
+    for bad in ("service_level<=0.8", "speed>=1", "service_level=0.8", "wait_mean_s<=-1"):
+        with pytest.raises(UsageError):
+            parse_target(bad)
+
+
+def test_judge_waits_until_the_interval_is_clear() -> None:
+    def metrics(low: float, high: float) -> dict[str, Estimate]:
+        return {"service_level": Estimate((low + high) / 2, (low, high))}
+
+    assert judge([SL], metrics(0.81, 0.9)) is Verdict.MEETS
+    assert judge([SL], metrics(0.7, 0.79)) is Verdict.FAILS
+    assert judge([SL], metrics(0.75, 0.85)) is Verdict.UNCLEAR
+
+
+def test_staff_on_mmc_equals_erlang_c() -> None:
+    world = mmc()
+    start = erlang_start(world, "t0", [SL])
+    mu = 1 / 60
+
+    def erlang_sl(agents: int) -> float:
+        servers = agents * 2
+        if servers * mu <= 9 / 60:
+            return 0.0
+        return erlang_c(9 / 60, mu, servers=servers).service_level(20.0)
+
+    expected = min(n for n in range(1, 20) if erlang_sl(n) >= 0.8)
+    assert start.agents == start.naive == expected == 6
+    answer = find_staffing(world, ["t0"], [SL], ProcessExecutor(2))
+    assert answer.teams[0].agents == expected
+    assert answer.clear
+
+
+def test_slowdown_needs_more_than_naive_erlang_and_the_answer_is_tight() -> None:
+    world = mmc(slowdown=(1.0, 1.3, 1.7), cap=3)
+    answer = find_staffing(world, ["t0"], [SL], ProcessExecutor(2))
+    (team,) = answer.teams
+    assert team.agents > team.erlang.naive
+    assert simulated_service_level(world, team.agents) >= 0.8
+    assert simulated_service_level(world, team.agents - 1) < 0.8
+    assert answer.clear
+
+
+def test_schedule_gives_one_answer_per_rate_interval() -> None:
+    world = mmc(replications=3)
+    assert world.workload is not None
+    (stream,) = world.workload.arrivals
+    busy = dataclasses.replace(
+        stream,
+        schedule=(RateSegment(2 * 3600.0, 4 / 60), RateSegment(math.inf, 9 / 60)),
+    )
+    day = dataclasses.replace(world, workload=dataclasses.replace(world.workload, arrivals=(busy,)))
+    assert rate_intervals(day.workload) == [(0.0, 7200.0), (7200.0, 21600.0)]  # type: ignore[arg-type]
+    report = staffing_report(day, ["t0"], [SL], ProcessExecutor(2))
+    quiet, peak = report.intervals
+    assert quiet.answer.teams[0].agents < peak.answer.teams[0].agents == 6
+
+
+def test_staff_json_has_the_documented_shape() -> None:
+    result = runner.invoke(
+        app,
+        [
+            "staff",
+            "--target",
+            "service_level>=0.8",
+            "--target",
+            "abandon_rate<=0.05",
+            "--team",
+            "billing",
+            "--replications",
+            "3",
+            "--horizon",
+            "3h",
+            "--no-by-interval",
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["targets"] == ["service_level>=0.8", "abandon_rate<=0.05"]
+    billing = document["teams"]["billing"]
+    assert isinstance(billing["agents"], int)
+    assert isinstance(billing["erlang_estimate"], int)
+    assert set(billing["achieved"]) == {"service_level", "abandon_rate"}
+    low, high = billing["achieved"]["service_level"]
+    assert low <= high
+    assert document["intervals"] == []
+
+
+def test_staff_needs_a_target_and_a_team() -> None:
+    result = runner.invoke(app, ["staff", "--team", "billing"])
+    assert result.exit_code == 2
+    assert "--target" in result.stderr
+    assert set(MEASURES) >= {"service_level", "abandon_rate"}

@@ -1,0 +1,272 @@
+"""Sweeps: --vary parsing, team sizes, executors that agree byte for byte, resume, the CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from chatassign import execution
+from chatassign.cli import app
+from chatassign.errors import UsageError
+from chatassign.execution import (
+    DaskExecutor,
+    Executor,
+    ProcessExecutor,
+    SerialExecutor,
+    pack_plan,
+    unpack_plan,
+)
+from chatassign.measures import MEASURES, Measures, measure_replication
+from chatassign.overrides import build_scenario, read_source
+from chatassign.simulation import SimulationPlan, plan_simulation
+from chatassign.sweep import Journal, render_sweep_csv, render_sweep_json, run_sweep
+from chatassign.variants import Variants, build_grid, parse_vary, team_template, with_team_size
+from chatassign.workload import Interval
+
+runner = CliRunner()
+
+AXES = ("staff.billing=2..4", "method=balanced,round-robin")
+
+
+def example_variants(replications: int = 2) -> Variants:
+    source = read_source(None)
+    return Variants(build_scenario(source), source, replications=replications, horizon=2 * 3600.0)
+
+
+def sweep_csv(executor: Executor, replications: int = 2) -> str:
+    axes = [parse_vary(text) for text in AXES]
+    return render_sweep_csv(run_sweep(example_variants(replications), axes, executor))
+
+
+# ---------------------------------------------------------------- --vary
+
+
+def test_vary_expands_ranges_and_keeps_commas_inside_brackets() -> None:
+    assert parse_vary("staff.billing=4..6").values == ("4", "5", "6")
+    assert parse_vary("staff.billing=2..8..3").values == ("2", "5", "8")
+    axis = parse_vary("workload.handle_time=lognormal(mean=8m, sd=5m),exponential(mean=8m)")
+    assert axis.values == ("lognormal(mean=8m, sd=5m)", "exponential(mean=8m)")
+    assert parse_vary("workload.concurrency_slowdown=[1, 1.2],[1, 1.5]").values == (
+        "[1, 1.2]",
+        "[1, 1.5]",
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "staff.billing",
+        "=1,2",
+        "method=balanced,,random",
+        "method=fastest",
+        "staff.billing=0..3",
+        "staff.billing=6..4",
+        "method=random,random",
+    ],
+)
+def test_bad_vary_is_a_usage_error(text: str) -> None:
+    with pytest.raises(UsageError):
+        parse_vary(text)
+
+
+def test_the_grid_varies_the_first_axis_slowest() -> None:
+    points = build_grid([parse_vary("a.b=1,2"), parse_vary("method=balanced,random")])
+    assert [p.label for p in points] == [
+        ("a.b=1", "method=balanced"),
+        ("a.b=1", "method=random"),
+        ("a.b=2", "method=balanced"),
+        ("a.b=2", "method=random"),
+    ]
+    with pytest.raises(UsageError):
+        build_grid([parse_vary("method=random"), parse_vary("method=balanced")])
+
+
+# ---------------------------------------------------------------- team sizes
+
+
+def test_team_template_prefers_a_member_of_no_other_team() -> None:
+    scenario = example_variants().base
+    assert team_template(scenario.workspace, "billing").id == "alice"
+
+
+def test_growing_a_team_copies_the_template_with_its_shift() -> None:
+    scenario = example_variants().base
+    grown = with_team_size(scenario, "billing", 6)
+    users = grown.workspace.users
+    assert [u for u in users if u.startswith("alice")] == ["alice", "alice-2", "alice-3"]
+    assert users["alice-2"].teams == ("billing",)
+    assert grown.workload is not None
+    assert scenario.workload is not None
+    assert grown.workload.shifts["alice-3"] == scenario.workload.shifts["alice"]
+    assert len(grown.workspace.team_members("billing")) == 6
+
+
+def test_shrinking_a_team_takes_it_off_its_last_members() -> None:
+    scenario = example_variants().base
+    shrunk = with_team_size(scenario, "billing", 2)
+    users = shrunk.workspace.users
+    assert sorted(shrunk.workspace.team_members("billing")) == ["alice", "bob"]
+    assert "carol" not in users  # on no team any more
+    assert users["lucia"].teams == ("tech",)  # still on her other team
+
+
+def test_members_through_a_role_are_never_removed() -> None:
+    scenario = example_variants().base
+    only_role = with_team_size(scenario, "tech", 1)
+    assert sorted(only_role.workspace.team_members("tech")) == ["grace"]
+    with pytest.raises(UsageError, match="no team"):
+        with_team_size(scenario, "sales", 3)
+
+
+def test_plans_survive_packing() -> None:
+    plan = plan_simulation(example_variants().base, replications=1, horizon=3600.0)
+    assert unpack_plan(pack_plan(plan)).workspace.users == plan.workspace.users
+
+
+# ---------------------------------------------------------------- executors
+
+
+def test_serial_and_two_processes_give_the_same_bytes() -> None:
+    assert sweep_csv(SerialExecutor()) == sweep_csv(ProcessExecutor(2))
+
+
+def test_dask_local_cluster_gives_the_same_bytes() -> None:
+    distributed = pytest.importorskip(
+        "dask.distributed", reason="the cluster extra (dask[distributed]) is not installed"
+    )
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        on_dask = sweep_csv(DaskExecutor(client=client))
+    assert on_dask == sweep_csv(SerialExecutor())
+
+
+def test_grid_points_share_customers() -> None:
+    result = run_sweep(example_variants(), [parse_vary(AXES[1])], SerialExecutor())
+    handed = [row.metrics["handed_off"].mean for row in result.rows]
+    assert handed[0] == handed[1]  # same arrivals whatever the method
+
+
+def test_a_broken_pool_is_rebuilt_and_its_tasks_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marker = tmp_path / "crashed"
+    variants = dataclasses.replace(example_variants(), horizon=3600.0)
+    axes = [parse_vary("method=balanced,random")]
+    expected = render_sweep_csv(run_sweep(variants, axes, SerialExecutor()))
+
+    def crash_once(plan: SimulationPlan, replication: int) -> Measures:
+        if not marker.exists():
+            marker.write_text("x")
+            os._exit(1)  # the worker process dies mid-task
+        return measure_replication(plan, replication)
+
+    monkeypatch.setattr(execution, "measure_replication", crash_once)
+    got = render_sweep_csv(run_sweep(variants, axes, ProcessExecutor(2)))
+    assert marker.exists()
+    assert got == expected
+
+
+# ---------------------------------------------------------------- resume
+
+
+def test_resume_reuses_the_journal_and_gives_the_same_bytes(tmp_path: Path) -> None:
+    variants = example_variants()
+    axes = [parse_vary(text) for text in AXES]
+    journal = Journal(tmp_path / "replications.jsonl", "id")
+    whole = render_sweep_json(run_sweep(variants, axes, SerialExecutor(), journal=journal))
+    lines = journal.path.read_text().splitlines(keepends=True)
+    assert len(lines) == 1 + 6 * 2
+    # Interrupted after five records, the sixth cut short.
+    journal.path.write_text("".join(lines[:6]) + lines[6][:20])
+    ran: list[int] = []
+    resumed = run_sweep(
+        variants,
+        axes,
+        SerialExecutor(),
+        journal=journal,
+        resume=True,
+        progress=lambda done, total: ran.append(done),
+    )
+    assert render_sweep_json(resumed) == whole
+    assert ran[0] == 5
+    assert ran[-1] == 12
+    assert len(journal.path.read_text().splitlines()) == 13
+    with pytest.raises(UsageError, match="another sweep"):
+        Journal(journal.path, "other").load()
+
+
+# ---------------------------------------------------------------- the CLI
+
+
+def test_sweep_cli_writes_the_tidy_table(tmp_path: Path) -> None:
+    out = tmp_path / "cap"
+    args = [
+        "sweep",
+        "--vary",
+        "teamspaces.support.assignment.max_auto_assigned=2,3",
+        "--vary",
+        "method=balanced,random",
+        "--replications",
+        "2",
+        "--horizon",
+        "1h",
+        "--workers",
+        "1",
+        "--format",
+        "json",
+        "--output",
+        str(out),
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["vary"] == {
+        "teamspaces.support.assignment.max_auto_assigned": [2, 3],
+        "method": ["balanced", "random"],
+    }
+    assert document["metrics"] == list(MEASURES)
+    first = document["rows"][0]
+    assert first["method"] == "balanced"
+    assert first["replications"] == 2
+    assert {"service_level", "service_level_ci_low", "service_level_ci_high"} <= set(first)
+    assert (out / "sweep.json").read_text() == result.stdout
+    header = (out / "sweep.csv").read_text().splitlines()[0]
+    assert header.startswith("teamspaces.support.assignment.max_auto_assigned,method,replications,")
+    again = runner.invoke(app, [*args, "--resume"])
+    assert again.exit_code == 0
+    assert again.stdout == result.stdout
+
+
+def test_shift_copies_keep_intervals() -> None:
+    scenario = example_variants().base
+    assert scenario.workload is not None
+    assert scenario.workload.shifts["alice"][0] == Interval(0.0, 4 * 3600.0)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sweep"], "--vary"),
+        (["sweep", "--vary", "method=balanced", "--resume"], "--output"),
+        (["sweep", "--vary", "teamspaces.nope.assignment.max_auto_assigned=2"], "nope"),
+        (["sweep", "--vary", "staff.nobody=2"], "no team"),
+        (["sweep", "--vary", "method=balanced", "--workers", "0"], "at least 1"),
+    ],
+)
+def test_sweep_usage_errors_exit_2(args: list[str], message: str) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert message in result.stderr
