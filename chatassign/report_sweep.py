@@ -144,7 +144,7 @@ def _render_intervals(report: StaffingReport, console: Console) -> None:
     title = "per rate interval (rate held constant, everyone online)"
     table = Table(title=title, title_justify="left")
     table.add_column("interval")
-    table.add_column("arrivals/h", justify="right")
+    table.add_column("arrivals/h (all AI agents)", justify="right")
     for answer in report.answer.teams:
         table.add_column(answer.team, justify="right")
     for span in report.intervals:

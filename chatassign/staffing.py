@@ -134,9 +134,9 @@ def erlang_start(scenario: Scenario, team: str, targets: Sequence[Target]) -> Er
     """The Erlang estimate of ``team``'s size for ``targets`` (see the module docstring).
 
     λ is the time-average handed-off rate over the measured window of every stream
-    whose default target includes the team, shared between the pool's agents by
-    head count. Targets Erlang cannot express (``wait_p90_s``, ``queue_mean``) are
-    left to the simulation.
+    (per language, with its target) whose pool includes the team's agents, shared
+    between the pool's agents by head count. Targets Erlang cannot express
+    (``wait_p90_s``, ``queue_mean``) are left to the simulation.
     """
     ws = scenario.workspace
     workload = _workload(scenario)
@@ -240,10 +240,12 @@ def _team_arrival_rate(scenario: Scenario, team: str) -> float:
         ai = ws.ai_agents.get(stream.ai_agent)
         if ai is None:
             continue
-        pool = ws.pool_members(ai.teamspace, ai.handoff.target)
-        if pool and team_agents & pool:
-            share = len(team_agents & pool) / len(pool)
-            total += _mean_rate(stream, workload.warmup, workload.horizon) * share
+        mix: tuple[tuple[str | None, float], ...] = stream.languages or ((None, 1.0),)
+        rate = _mean_rate(stream, workload.warmup, workload.horizon)
+        for language, probability in mix:
+            pool = ws.pool_members(ai.teamspace, ai.handoff.target_for(language))
+            if pool and team_agents & pool:
+                total += rate * probability * len(team_agents & pool) / len(pool)
     return total
 
 

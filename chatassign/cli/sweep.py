@@ -213,7 +213,7 @@ def staff_command(
                 return
             _write_atomically(output, text)
             return
-        render_staffing_table(report, stdout_console())
+        render_staffing_table(report, _wide_console())
     except ChatAssignError as error:
         raise fail(error) from None
 
