@@ -153,6 +153,8 @@ class ReplicationFacts:
     saturated_time: tuple[tuple[str, float], ...]
     """Per teamspace: time during which every online pool member was at the cap."""
     chats: tuple[ChatRecord, ...] = field(default=())
+    queue_samples: tuple[int, ...] = field(default=())
+    """Pending-queue length at the middle of each sampling interval, from time 0 (on request)."""
 
     @property
     def duration(self) -> float:

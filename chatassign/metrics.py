@@ -285,6 +285,8 @@ class MethodResult:
 
     summary: MethodSummary
     estimate: ErlangEstimate | NoEstimate
+    variant: str | None = None
+    """What sets this result apart beyond its method (``cap 3``), when several are shown."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,8 +79,10 @@ def result_json(result: MethodResult) -> Json:
     """One entry of ``results``, keys as docs/cli.md lists them, then additions."""
     s = result.summary
     n = s.replications
+    variant: Json = {} if result.variant is None else {"variant": result.variant}
     return {
         "method": s.method,
+        **variant,
         "allowed_by_plan": s.allowed_by_plan,
         "required_plan": s.required_plan,
         "chats": {key: _count(s.counts[key], n) for key in _COUNT_KEYS},
@@ -140,8 +142,9 @@ def render_csv(report: SimulationReport) -> str:
     writer.writerow(("method", "scope", "metric", "value"))
     for result in report.results:
         doc = result_json(result)
-        method = result.summary.method
-        for metric, value in _flatten(doc, skip=("method", "agents", "cap_saturation")):
+        method = _name(result)
+        skip = ("method", "variant", "agents", "cap_saturation")
+        for metric, value in _flatten(doc, skip=skip):
             writer.writerow((method, "summary", metric, _cell(value)))
         for agent in result.summary.agents:
             for metric, value in (
@@ -279,7 +282,12 @@ def render_markdown(report: SimulationReport) -> str:
     for result in report.results:
         s = result.summary
         plan = "" if s.allowed_by_plan else f" (needs plan {s.required_plan})"
-        lines += [f"## {s.method}{plan}", "", "| metric | simulated | Erlang |", "|---|---|---|"]
+        lines += [
+            f"## {_name(result)}{plan}",
+            "",
+            "| metric | simulated | Erlang |",
+            "|---|---|---|",
+        ]
         lines += [f"| {m} | {v} | {e} |" for m, v, e in _summary_rows(result)]
         lines += ["", _estimate_note(result), ""]
         lines += [
@@ -300,6 +308,14 @@ def render_markdown(report: SimulationReport) -> str:
 # -------------------------------------------------------------- Rich tables
 
 
+def _name(result: MethodResult) -> str:
+    """The method, with its variant (``balanced · cap 3``) when it has one."""
+    method = result.summary.method
+    if result.variant is None:
+        return method
+    return result.variant if result.variant.startswith(method) else f"{method} · {result.variant}"
+
+
 def render_table(report: SimulationReport, console: Console) -> None:
     """Print the Rich view: summary panel, per-agent loads, cap saturation, per method."""
     for result in report.results:
@@ -314,7 +330,7 @@ def render_table(report: SimulationReport, console: Console) -> None:
             summary.add_row(metric, value, *([model] if modelled else []))
         plan = "" if s.allowed_by_plan else f" — needs plan {s.required_plan}"
         title = (
-            f"{report.scenario} · {s.method}{plan} · seed {report.seed} · "
+            f"{report.scenario} · {_name(result)}{plan} · seed {report.seed} · "
             f"{s.replications} replication(s)"
         )
         console.print(

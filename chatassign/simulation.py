@@ -117,6 +117,8 @@ class SimulationPlan:
     replications: int
     keep_chats: bool = False
     """Keep a ``ChatRecord`` per chat (memory grows with chats; for tests)."""
+    queue_sample_interval: float = 0.0
+    """Record the pending-queue length every this many seconds (0: off; for report charts)."""
 
     @cached_property
     def workspace(self) -> Workspace:
@@ -175,6 +177,7 @@ def plan_simulation(
     horizon: float | None = None,
     run_to_completion: bool | None = None,
     keep_chats: bool = False,
+    queue_sample_interval: float = 0.0,
 ) -> SimulationPlan:
     """Apply overrides to ``scenario``; UsageError if it cannot be simulated as asked."""
     workload = scenario.workload
@@ -201,6 +204,7 @@ def plan_simulation(
         seed=workload.seed if seed is None else seed,
         replications=count,
         keep_chats=keep_chats,
+        queue_sample_interval=queue_sample_interval,
     )
 
 
@@ -549,6 +553,7 @@ class _Run:
         self.queue_area = 0.0
         self.queue_max = 0
         self.records: list[ChatRecord] = []
+        self.queue_samples: list[int] = []
         self.after_horizon = False
         self.finished = False
 
@@ -616,6 +621,7 @@ class _Run:
             step = self.horizon / _PROGRESS_TICKS
             for i in range(1, _PROGRESS_TICKS):
                 self._schedule(i * step, self._on_tick, i / _PROGRESS_TICKS)
+        self._schedule_queue_samples()
         env.run(until=self.horizon)
         if self.workload.run_to_completion:
             self.after_horizon = True
@@ -630,6 +636,22 @@ class _Run:
     def _on_tick(self, event: _Alarm[float]) -> None:
         assert self.progress is not None
         self.progress(event._value)
+
+    def _schedule_queue_samples(self) -> None:
+        """Read the queue length at the middle of each sampling interval (reports only).
+
+        A sample changes no state, so results are the same with or without samples.
+        """
+        interval = self.plan.queue_sample_interval
+        if interval <= 0:
+            return
+        for k in range(math.ceil(self.horizon / interval)):
+            at = (k + 0.5) * interval
+            if at < self.horizon:
+                self._schedule(at, self._on_queue_sample, None)
+
+    def _on_queue_sample(self, event: _Alarm[None]) -> None:
+        self.queue_samples.append(self.queue)
 
     def _on_warmup(self, event: _Alarm[None]) -> None:
         """Start the window: zero every area and maximum measured so far."""
@@ -961,6 +983,7 @@ class _Run:
             agents=tuple(agent.facts() for agent in self.agents.values()),
             saturated_time=tuple((s.id, s.time) for s in self.saturations),
             chats=tuple(sorted(self.records, key=lambda r: r.chat)),
+            queue_samples=tuple(self.queue_samples),
         )
 
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import os
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TextIO
@@ -16,12 +14,31 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
 
+from chatassign.arms import Arm, ArmRun, Settings, arms_of, arms_report, plan_arms, run_arms
 from chatassign.cli.app import app, fail, stderr_console, stdout_console
+from chatassign.cli.options import (
+    CAP_HELP,
+    OUTPUT_HELP,
+    REPORT_HELP,
+    SET_HELP,
+    atomic_writer,
+    command_line,
+    output_path,
+    parse_caps,
+    parse_horizon,
+    parse_sets,
+    reproduce_arguments,
+    write_report,
+    write_text,
+)
+from chatassign.comparison import Comparison, compare
+from chatassign.comparison_report import ComparisonReport
 from chatassign.engine import EngineEvent
 from chatassign.errors import ChatAssignError, UsageError
+from chatassign.html_report import render_html, require_report_extra
 from chatassign.metrics import SimulationReport
 from chatassign.model import Method
-from chatassign.quantities import parse_duration
+from chatassign.overrides import read_source
 from chatassign.report import (
     TRACE_HEADER,
     render_csv,
@@ -30,15 +47,7 @@ from chatassign.report import (
     render_table,
     trace_row,
 )
-from chatassign.scenario import example_scenario_path, load_scenario
-from chatassign.simulation import (
-    SimulationPlan,
-    TraceSink,
-    method_result,
-    plan_simulation,
-    simulate,
-    simulation_report,
-)
+from chatassign.simulation import SimulationPlan, TraceSink
 
 _PROGRESS_MIN_CHATS = 200_000
 """Show a progress bar only for runs expected to hand off at least this many chats."""
@@ -47,7 +56,7 @@ TABLE_WIDTH = 100
 
 
 class ReportFormat(StrEnum):
-    """How ``simulate`` prints its result."""
+    """How ``simulate`` and ``compare`` print their result."""
 
     TABLE = "table"
     JSON = "json"
@@ -72,12 +81,13 @@ def simulate_command(
     horizon: Annotated[
         str | None, typer.Option(help="Simulated time, e.g. 8h or 90m (default: the file's).")
     ] = None,
+    sets: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
+    cap: Annotated[str | None, typer.Option("--cap", help=CAP_HELP)] = None,
     output_format: Annotated[
         ReportFormat, typer.Option("--format", help="table, json, markdown or csv.")
     ] = ReportFormat.TABLE,
-    output: Annotated[
-        Path | None, typer.Option(help="Write the result to this file instead of stdout.")
-    ] = None,
+    output: Annotated[str | None, typer.Option(help=OUTPUT_HELP)] = None,
+    report: Annotated[str | None, typer.Option("--report", help=REPORT_HELP)] = None,
     trace: Annotated[
         Path | None, typer.Option(help="Write every engine event to this CSV file.")
     ] = None,
@@ -85,52 +95,77 @@ def simulate_command(
     """Simulate a day of traffic: waits, service level, abandonment, agent load, cap saturation.
 
     Runs the scenario's workload through the assignment engine on a simulated clock,
-    with the method its teamspaces configure unless --method overrides it.
+    with the method its teamspaces configure unless --method overrides it. With
+    --cap 2,3,4 it runs once per cap and shows each.
 
-    Example: chatassign simulate scenarios/acme.yaml --method round-robin --replications 20
+    Example: chatassign simulate scenarios/acme.yaml --method round-robin --set
+    workload.arrivals.helpbot.rate=200/h --report day.html
     """
     try:
-        plan = _plan(scenario, method, seed, replications, horizon)
-        report = _run(plan, trace)
-        if output is None and output_format is ReportFormat.TABLE:
-            render_table(report, stdout_console())
-            return
-        text = _render(report, output_format)
-        if output is None:
-            sys.stdout.write(text)
-        else:
-            with atomic_writer(output) as handle:
-                handle.write(text)
+        caps = parse_caps(cap)
+        if trace is not None and len(caps) > 1:
+            raise UsageError("--trace records one run; give a single --cap with it")
+        report_path = output_path(report, suffix=".html")
+        if report_path is not None:
+            require_report_extra()
+        settings = Settings(
+            overrides=parse_sets(sets),
+            seed=seed,
+            replications=replications,
+            horizon=parse_horizon(horizon),
+            queue_samples=report_path is not None,
+        )
+        chosen = _method(method)
+        planned = plan_arms(read_source(scenario), arms_of([chosen], caps), settings)
+        runs = _run(planned, trace)
+        result = arms_report(runs)
+        if report_path is not None:
+            data = ComparisonReport(result, _compare(runs))
+            plan = runs[0].plan
+            chosen_args = [] if method is None else ["--method", method]
+            args = reproduce_arguments(
+                scenario, chosen_args, plan, horizon=horizon, sets=sets, cap=cap
+            )
+            command = command_line("simulate", args)
+            html = render_html(data, runs, command=command)
+            write_report(report_path, html, render_json(result))
+        _emit(result, output_format, output_path(output))
     except ChatAssignError as error:
         raise fail(error) from None
 
 
-def _plan(
-    path: Path | None,
-    method: str | None,
-    seed: int | None,
-    replications: int | None,
-    horizon: str | None,
-) -> SimulationPlan:
+def _method(text: str | None) -> Method | None:
     try:
-        chosen = Method.parse(method) if method is not None else None
-        seconds = parse_duration(horizon) if horizon is not None else None
+        return Method.parse(text) if text is not None else None
     except ValueError as error:
         raise UsageError(str(error)) from None
-    scenario = load_scenario(path if path is not None else example_scenario_path())
-    return plan_simulation(
-        scenario, method=chosen, seed=seed, replications=replications, horizon=seconds
-    )
 
 
-def _run(plan: SimulationPlan, trace: Path | None) -> SimulationReport:
+def _compare(runs: Sequence[ArmRun]) -> Comparison:
+    threshold = runs[0].plan.workload.service_level_threshold
+    return compare([(run.label, run.facts) for run in runs], threshold=threshold)
+
+
+def _run(
+    planned: Sequence[tuple[Arm, str, SimulationPlan]], trace: Path | None
+) -> tuple[ArmRun, ...]:
     with contextlib.ExitStack() as stack:
         sink: TraceSink | None = None
         if trace is not None:
             sink = _trace_writer(stack.enter_context(atomic_writer(trace)))
-        progress = stack.enter_context(_progress_bar(plan))
-        facts = simulate(plan, trace=sink, progress=progress)
-    return simulation_report(plan, [method_result(plan, facts)])
+        progress = stack.enter_context(progress_bar([plan for _, _, plan in planned]))
+        return run_arms(planned, trace=sink, progress=progress)
+
+
+def _emit(report: SimulationReport, output_format: ReportFormat, output: Path | None) -> None:
+    if output is None and output_format is ReportFormat.TABLE:
+        render_table(report, stdout_console())
+        return
+    text = _render(report, output_format)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_text(output, text)
 
 
 def _render(report: SimulationReport, output_format: ReportFormat) -> str:
@@ -157,10 +192,11 @@ def _trace_writer(handle: TextIO) -> TraceSink:
 
 
 @contextlib.contextmanager
-def _progress_bar(plan: SimulationPlan) -> Iterator[Callable[[float], None] | None]:
-    """A progress bar on stderr for long runs in a terminal; None otherwise."""
+def progress_bar(plans: Sequence[SimulationPlan]) -> Iterator[Callable[[float], None] | None]:
+    """A progress bar on stderr for long runs of ``plans`` in a terminal; None otherwise."""
     console = stderr_console()
-    if not console.is_terminal or _expected_handoffs(plan) < _PROGRESS_MIN_CHATS:
+    expected = sum(_expected_handoffs(plan) for plan in plans)
+    if not console.is_terminal or expected < _PROGRESS_MIN_CHATS:
         yield None
         return
     columns = (BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
@@ -186,22 +222,4 @@ def _expected_handoffs(plan: SimulationPlan) -> float:
     return total * plan.replications
 
 
-@contextlib.contextmanager
-def atomic_writer(path: Path) -> Iterator[TextIO]:
-    """A text file that appears at ``path`` only when the block completes.
-
-    Written to a temporary file in the same folder, then renamed over ``path``, so an
-    interrupted run (Ctrl-C) or an error leaves no half-written file behind.
-    """
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise UsageError(f"cannot write {path}: no such folder {folder}")
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+__all__ = ["ReportFormat", "atomic_writer", "progress_bar", "simulate_command"]

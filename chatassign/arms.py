@@ -1,0 +1,151 @@
+"""The arms of a comparison: variants of one scenario run on common random numbers.
+
+An arm is the scenario with a method (``None``: as the teamspaces configure it)
+and a cap (``None``: as configured) on top of the user's ``--set`` overrides. Every
+arm runs with the same seed, horizon and replications, so replication ``r`` of
+each arm sees the same customers (see ``simulation.py``) and the arms can be
+compared pair by pair (``comparison.py``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from chatassign.facts import ReplicationFacts
+from chatassign.metrics import MethodResult, SimulationReport
+from chatassign.model import Method
+from chatassign.overrides import Override, ScenarioSource, build_scenario, cap_override
+from chatassign.simulation import (
+    Progress,
+    SimulationPlan,
+    TraceSink,
+    method_result,
+    plan_simulation,
+    simulate,
+    simulation_report,
+)
+
+QUEUE_SAMPLES_PER_RUN = 192
+"""Queue-length samples per replication when a report wants the day's curve."""
+
+
+@dataclass(frozen=True, slots=True)
+class Arm:
+    """One variant: a method and a cap over the scenario (None: as configured)."""
+
+    method: Method | None = None
+    cap: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What every arm shares: overrides, seed, replications, horizon, data to keep."""
+
+    overrides: tuple[Override, ...] = ()
+    seed: int | None = None
+    replications: int | None = None
+    horizon: float | None = None
+    queue_samples: bool = False
+    """Sample the queue length over the day (for the HTML report's chart)."""
+
+
+@dataclass(frozen=True)
+class ArmRun:
+    """One arm after running: its label, plan, facts and summary."""
+
+    arm: Arm
+    label: str
+    plan: SimulationPlan
+    facts: tuple[ReplicationFacts, ...]
+    result: MethodResult
+
+
+def arms_of(methods: Sequence[Method | None], caps: Sequence[int]) -> tuple[Arm, ...]:
+    """Every method at every cap, methods outermost (no caps: each method as configured)."""
+    if not methods:
+        raise ValueError("arms_of needs at least one method (None: as configured)")
+    chosen_caps: Sequence[int | None] = caps if caps else (None,)
+    return tuple(Arm(method, cap) for method in methods for cap in chosen_caps)
+
+
+def plan_arms(
+    source: ScenarioSource, arms: Sequence[Arm], settings: Settings
+) -> tuple[tuple[Arm, str, SimulationPlan], ...]:
+    """Build and validate every arm's plan before anything runs; labels them.
+
+    A label names what varies: the method when methods differ, ``cap N`` when caps
+    differ, both (``balanced · cap 3``) when both do.
+    """
+    several_methods = len({arm.method for arm in arms}) > 1
+    several_caps = len({arm.cap for arm in arms}) > 1
+    planned = []
+    for arm in arms:
+        extra = () if arm.cap is None else (cap_override(arm.cap),)
+        scenario = build_scenario(source, (*settings.overrides, *extra))
+        plan = plan_simulation(
+            scenario,
+            method=arm.method,
+            seed=settings.seed,
+            replications=settings.replications,
+            horizon=settings.horizon,
+        )
+        if settings.queue_samples:
+            interval = plan.workload.horizon / QUEUE_SAMPLES_PER_RUN
+            plan = dataclasses.replace(plan, queue_sample_interval=interval)
+        parts = []
+        if several_methods or not several_caps:
+            parts.append(plan.method_label)
+        if several_caps and arm.cap is not None:
+            parts.append(f"cap {arm.cap}")
+        planned.append((arm, " · ".join(parts), plan))
+    return tuple(planned)
+
+
+def run_arms(
+    planned: Sequence[tuple[Arm, str, SimulationPlan]],
+    *,
+    trace: TraceSink | None = None,
+    progress: Progress | None = None,
+) -> tuple[ArmRun, ...]:
+    """Run every planned arm in order; ``progress`` hears the share of all arms done."""
+    runs = []
+    total = len(planned)
+    for index, (arm, label, plan) in enumerate(planned):
+        tick = None if progress is None else _scaled(progress, index, total)
+        facts = simulate(plan, trace=trace, progress=tick)
+        result = method_result(plan, facts)
+        variant = None if label == plan.method_label else label
+        runs.append(ArmRun(arm, label, plan, facts, _with_variant(result, variant)))
+    return tuple(runs)
+
+
+def arms_report(runs: Sequence[ArmRun]) -> SimulationReport:
+    """The simulation report of the arms (settings of the first; all share them)."""
+    if not runs:
+        raise ValueError("arms_report needs at least one run")
+    return simulation_report(runs[0].plan, [run.result for run in runs])
+
+
+def _with_variant(result: MethodResult, variant: str | None) -> MethodResult:
+    return MethodResult(result.summary, result.estimate, variant=variant)
+
+
+def _scaled(progress: Progress, index: int, total: int) -> Callable[[float], None]:
+    def tick(share: float) -> None:
+        progress((index + share) / total)
+
+    return tick
+
+
+__all__ = [
+    "QUEUE_SAMPLES_PER_RUN",
+    "Arm",
+    "ArmRun",
+    "Settings",
+    "arms_of",
+    "arms_report",
+    "plan_arms",
+    "run_arms",
+]

@@ -1,0 +1,186 @@
+"""Options ``simulate`` and ``compare`` share: parsing, where outputs go, the report extra."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from chatassign.errors import UsageError
+from chatassign.model import Method
+from chatassign.overrides import Override, parse_overrides
+from chatassign.quantities import parse_duration
+from chatassign.simulation import SimulationPlan
+
+REPORTS_DIR = Path("reports")
+"""Where ``--output`` and ``--report`` put a bare file name."""
+
+SET_HELP = (
+    "Change the scenario before running, validated like the file: KEY=VALUE with KEY a "
+    "dotted path (teamspaces.support.assignment.max_auto_assigned=4). Repeatable."
+)
+CAP_HELP = "Run at each of these caps (max_auto_assigned of every teamspace), e.g. 2,3,4."
+REPORT_HELP = (
+    "Write a self-contained HTML report with charts here (needs: pip install 'chatassign[report]')."
+)
+OUTPUT_HELP = "Write the result to this file instead of stdout (a bare name goes under reports/)."
+
+
+def parse_methods(text: str | None) -> tuple[Method, ...]:
+    """``balanced,round-robin`` as methods, in order, without repeats; None: all four."""
+    if text is None:
+        return tuple(Method)
+    methods: list[Method] = []
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        try:
+            method = Method.parse(part)
+        except ValueError as error:
+            raise UsageError(f"--methods: {error}") from None
+        if method not in methods:
+            methods.append(method)
+    if not methods:
+        raise UsageError("--methods needs at least one method, e.g. balanced,round-robin")
+    return tuple(methods)
+
+
+def parse_caps(text: str | None) -> tuple[int, ...]:
+    """``2,3,4`` as caps (each ≥ 1), in order, without repeats; None: no caps."""
+    if text is None:
+        return ()
+    caps: list[int] = []
+    for part in text.split(","):
+        try:
+            cap = int(part.strip())
+        except ValueError:
+            raise UsageError(f"--cap: {part.strip()!r} is not a whole number") from None
+        if cap < 1:
+            raise UsageError(f"--cap: a cap must be at least 1, not {cap}")
+        if cap not in caps:
+            caps.append(cap)
+    return tuple(caps)
+
+
+def parse_sets(arguments: Sequence[str] | None) -> tuple[Override, ...]:
+    """Every ``--set KEY=VALUE``, in order."""
+    return parse_overrides(list(arguments or ()))
+
+
+def parse_horizon(text: str | None) -> float | None:
+    """``8h`` in seconds; None when not given."""
+    if text is None:
+        return None
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise UsageError(f"--horizon: {error}") from None
+
+
+def output_path(text: str | None, *, suffix: str | None = None) -> Path | None:
+    """Where to write: a bare file name goes under ``reports/`` (created); None stays None.
+
+    ``suffix`` (``.html``) is required of the name when given.
+    """
+    if text is None:
+        return None
+    path = Path(text)
+    if suffix is not None and path.suffix.lower() != suffix:
+        raise UsageError(f"{text}: the report is HTML; give a name ending in {suffix}")
+    if "/" in text or "\\" in text or path.is_absolute():
+        if not path.parent.is_dir():
+            raise UsageError(f"cannot write {path}: no such folder {path.parent}")
+        return path
+    REPORTS_DIR.mkdir(exist_ok=True)
+    return REPORTS_DIR / path
+
+
+def command_line(command: str, arguments: Sequence[str]) -> str:
+    """The shell command that repeats a run: ``chatassign compare --seed 7 ...``."""
+    return shlex.join(["chatassign", command, *arguments])
+
+
+def reproduce_arguments(
+    scenario: Path | None,
+    chosen: Sequence[str],
+    plan: SimulationPlan,
+    *,
+    horizon: str | None,
+    sets: Sequence[str] | None,
+    cap: str | None,
+) -> list[str]:
+    """The arguments that repeat a run exactly: seed and replications always spelled out.
+
+    ``chosen`` are the method arguments as given (``--methods a,b``); ``plan`` is one
+    arm's plan, for the seed and replications actually used.
+    """
+    args = [] if scenario is None else [str(scenario)]
+    args += [*chosen, "--seed", str(plan.seed), "--replications", str(plan.replications)]
+    args += [] if horizon is None else ["--horizon", horizon]
+    args += [arg for item in sets or () for arg in ("--set", item)]
+    return args + ([] if cap is None else ["--cap", cap])
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (all or nothing)."""
+    with atomic_writer(path) as handle:
+        handle.write(text)
+
+
+def write_report(path: Path, html: str, json_text: str) -> Path:
+    """Write the HTML report and, beside it, the JSON of the same run; the JSON's path."""
+    beside = path.with_suffix(".json")
+    write_text(beside, json_text)
+    write_text(path, html)
+    return beside
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path) -> Iterator[TextIO]:
+    """A text file that appears at ``path`` only when the block completes.
+
+    Written to a temporary file in the same folder, then renamed over ``path``, so an
+    interrupted run (Ctrl-C) or an error leaves no half-written file behind.
+    """
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise UsageError(f"cannot write {path}: no such folder {folder}")
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes it private; outputs are shared
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+__all__ = [
+    "CAP_HELP",
+    "OUTPUT_HELP",
+    "REPORTS_DIR",
+    "REPORT_HELP",
+    "SET_HELP",
+    "atomic_writer",
+    "command_line",
+    "output_path",
+    "parse_caps",
+    "parse_horizon",
+    "parse_methods",
+    "parse_sets",
+    "reproduce_arguments",
+    "write_report",
+    "write_text",
+]

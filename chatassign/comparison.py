@@ -1,0 +1,299 @@
+"""Methods (or caps) side by side: per-metric values, paired differences, a verdict.
+
+Pure functions of the facts of each arm, run on the same seed: replication ``r`` of
+every arm saw the same customers, work and patience (common random numbers), so
+arm ``i`` is compared with the first arm (the baseline) by the paired differences
+``d_r = x_i,r − x_0,r``: their mean and 95 % Student-t interval over replications.
+A difference whose interval includes 0 (or that has no interval, with one
+replication) is "no clear difference". The verdict is a few plain sentences built
+from the clear differences only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from chatassign.facts import ReplicationFacts
+from chatassign.metrics import ReplicationSummary, estimate, summarize_replication
+
+
+class Better(StrEnum):
+    """Which way a metric improves."""
+
+    LOWER = "lower"
+    HIGHER = "higher"
+
+
+class Unit(StrEnum):
+    """How a metric's values read: seconds, a share (0 to 1), chats, or a plain number."""
+
+    SECONDS = "s"
+    SHARE = "share"
+    CHATS = "chats"
+    NUMBER = "number"
+
+
+@dataclass(frozen=True, slots=True)
+class Metric:
+    """One row of a comparison: how to read it from a replication and which way is better."""
+
+    key: str
+    """Stable name (JSON, CSV)."""
+    group: str
+    label: str
+    unit: Unit
+    better: Better
+    read: Callable[[ReplicationSummary], float | None]
+    """The value of one replication; None when undefined (max/min with an idle agent)."""
+
+
+def _spread(values: Sequence[float]) -> float:
+    return max(values) - min(values) if values else 0.0
+
+
+def _mean(values: Sequence[float]) -> float:
+    return math.fsum(values) / len(values) if values else 0.0
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("wait_mean_s", "waits", "mean wait", Unit.SECONDS, Better.LOWER,
+           lambda r: r.wait["mean"]),
+    Metric("wait_p50_s", "waits", "median wait", Unit.SECONDS, Better.LOWER,
+           lambda r: r.wait["p50"]),
+    Metric("wait_p90_s", "waits", "90th-percentile wait", Unit.SECONDS, Better.LOWER,
+           lambda r: r.wait["p90"]),
+    Metric("wait_p99_s", "waits", "99th-percentile wait", Unit.SECONDS, Better.LOWER,
+           lambda r: r.wait["p99"]),
+    Metric("service_level", "service level", "service level", Unit.SHARE, Better.HIGHER,
+           lambda r: r.service_level),
+    Metric("p_wait", "service level", "share of chats that waited", Unit.SHARE, Better.LOWER,
+           lambda r: r.p_wait),
+    Metric("abandon_rate", "abandonment", "abandon rate", Unit.SHARE, Better.LOWER,
+           lambda r: r.abandon_rate),
+    Metric("assigned_spread", "per-agent load spread", "assigned chats, most − fewest",
+           Unit.CHATS, Better.LOWER, lambda r: _spread([a.assigned for a in r.agents])),
+    Metric("open_spread", "per-agent load spread", "open chats (time avg), most − fewest",
+           Unit.NUMBER, Better.LOWER, lambda r: _spread([a.mean_open for a in r.agents])),
+    Metric("jain", "fairness", "Jain's index of assigned chats", Unit.NUMBER, Better.HIGHER,
+           lambda r: r.jain),
+    Metric("max_min_ratio", "fairness", "assigned chats, most ÷ fewest", Unit.NUMBER,
+           Better.LOWER, lambda r: r.max_min_ratio),
+    Metric("cap_saturation", "cap saturation", "time the whole pool is at the cap",
+           Unit.SHARE, Better.LOWER, lambda r: _mean([s for _, s in r.cap_saturation])),
+    Metric("agent_at_cap", "cap saturation", "agents' time at the cap (mean)", Unit.SHARE,
+           Better.LOWER, lambda r: _mean([a.at_cap_share for a in r.agents])),
+    Metric("agent_at_cap_max", "cap saturation", "agents' time at the cap (most)", Unit.SHARE,
+           Better.LOWER, lambda r: max((a.at_cap_share for a in r.agents), default=0.0)),
+)  # fmt: skip
+"""Every compared metric, in display order; groups as issue 5 lists them."""
+
+METRIC_BY_KEY = {metric.key: metric for metric in METRICS}
+
+HEADLINE_ORDER = (
+    "wait_p90_s",
+    "wait_mean_s",
+    "service_level",
+    "abandon_rate",
+    "agent_at_cap",
+    "cap_saturation",
+    "wait_p99_s",
+    "jain",
+)
+"""The metric a verdict leads with: the first with a clear difference."""
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """An arm minus the baseline, paired by replication: mean and 95 % interval."""
+
+    mean: float
+    ci95: tuple[float, float] | None
+    """None with one replication."""
+
+    @property
+    def clear(self) -> bool:
+        """Whether the interval excludes 0."""
+        return self.ci95 is not None and (self.ci95[0] > 0 or self.ci95[1] < 0)
+
+    @property
+    def half_width(self) -> float | None:
+        """Half the interval's width (the ± of the verdict)."""
+        return None if self.ci95 is None else (self.ci95[1] - self.ci95[0]) / 2
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One metric across the arms."""
+
+    metric: Metric
+    values: tuple[float | None, ...]
+    """Mean over replications per arm; None when undefined in some replication."""
+    differences: tuple[Difference | None, ...]
+    """Per arm, against the baseline; None for the baseline itself and undefined values."""
+    best: frozenset[int]
+    """The arms with the best value (empty when every arm has the same value)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """Every metric of every arm, the differences to the first arm, and the verdict."""
+
+    arms: tuple[str, ...]
+    replications: int
+    rows: tuple[Row, ...]
+    verdict: tuple[str, ...]
+
+    @property
+    def baseline(self) -> str:
+        """The arm every other is compared with."""
+        return self.arms[0]
+
+    def row(self, key: str) -> Row:
+        """The row of metric ``key``."""
+        return next(row for row in self.rows if row.metric.key == key)
+
+
+def compare(
+    arms: Sequence[tuple[str, Sequence[ReplicationFacts]]], *, threshold: float
+) -> Comparison:
+    """Compare arms (label, facts in replication order) run on the same seed.
+
+    ``threshold`` is the service-level threshold in seconds. Every arm must have the
+    same number of replications (they are paired by replication number).
+    """
+    if not arms:
+        raise ValueError("compare needs at least one arm")
+    counts = {len(facts) for _, facts in arms}
+    if len(counts) != 1 or 0 in counts:
+        raise ValueError("every arm needs the same, non-zero number of replications")
+    summaries = [
+        [summarize_replication(f, threshold=threshold) for f in facts] for _, facts in arms
+    ]
+    rows = tuple(_row(metric, summaries) for metric in METRICS)
+    labels = tuple(label for label, _ in arms)
+    replications = counts.pop()
+    return Comparison(labels, replications, rows, verdict(labels, rows, replications))
+
+
+def _row(metric: Metric, summaries: Sequence[Sequence[ReplicationSummary]]) -> Row:
+    per_arm = [[metric.read(r) for r in reps] for reps in summaries]
+    values = tuple(
+        None if any(v is None for v in vs) else _mean([v for v in vs if v is not None])
+        for vs in per_arm
+    )
+    base = per_arm[0]
+    differences: list[Difference | None] = [None]
+    for vs in per_arm[1:]:
+        pairs = [(v, b) for v, b in zip(vs, base, strict=True)]
+        if any(v is None or b is None for v, b in pairs):
+            differences.append(None)
+            continue
+        est = estimate([v - b for v, b in pairs if v is not None and b is not None])
+        differences.append(Difference(est.mean, est.ci95))
+    return Row(metric, values, tuple(differences), _best(metric, values))
+
+
+def _best(metric: Metric, values: Sequence[float | None]) -> frozenset[int]:
+    known = [(i, v) for i, v in enumerate(values) if v is not None]
+    if len(known) < 2 or len({round(v, 12) for _, v in known}) == 1:
+        return frozenset()
+    pick = min if metric.better is Better.LOWER else max
+    target = pick(v for _, v in known)
+    return frozenset(i for i, v in known if math.isclose(v, target, rel_tol=1e-12, abs_tol=1e-12))
+
+
+# ------------------------------------------------------------------ verdict
+
+
+def verdict(labels: Sequence[str], rows: Sequence[Row], replications: int) -> tuple[str, ...]:
+    """One plain sentence per arm against the baseline (none with a single arm)."""
+    by_key = {row.metric.key: row for row in rows}
+    sentences = [
+        _sentence(labels[0], labels[i], i, by_key, replications) for i in range(1, len(labels))
+    ]
+    if replications == 1 and len(labels) > 1:
+        sentences.append(
+            "With one replication there is no interval: run --replications 10 or more "
+            "to tell real differences from noise."
+        )
+    return tuple(sentences)
+
+
+def _sentence(base: str, arm: str, i: int, rows: dict[str, Row], replications: int) -> str:
+    headline = next(
+        (key for key in HEADLINE_ORDER if (d := rows[key].differences[i]) is not None and d.clear),
+        None,
+    )
+    if headline is None:
+        return (
+            f"{arm} against {base}: no clear difference on any metric "
+            f"({replications} replication{'s' if replications != 1 else ''}, 95 % intervals)."
+        )
+    row = rows[headline]
+    diff = row.differences[i]
+    assert diff is not None
+    arm_better = (diff.mean < 0) == (row.metric.better is Better.LOWER)
+    winner, loser = (arm, base) if arm_better else (base, arm)
+    text = f"{winner} {_change(row.metric, diff)} against {loser}"
+    if headline != "jain":
+        text += _fairness_clause(rows["jain"], i, arm_better=arm_better)
+    return text + "."
+
+
+def _change(metric: Metric, diff: Difference) -> str:
+    """``cuts the 90th-percentile wait by 41 s (±6 s)``: the winner's gain, as a verb phrase."""
+    size = abs(diff.mean)
+    half = diff.half_width or 0.0
+    if metric.unit is Unit.SECONDS:
+        amount = f"{_number(size)} s (±{_number(half)} s)"
+    elif metric.unit is Unit.SHARE:
+        amount = f"{_number(100 * size)} points (±{_number(100 * half)})"
+    else:
+        amount = f"{_number(size)} (±{_number(half)})"
+    verb = "cuts" if metric.better is Better.LOWER else "raises"
+    return f"{verb} the {metric.label} by {amount}"
+
+
+def _fairness_clause(row: Row, i: int, *, arm_better: bool) -> str:
+    diff = row.differences[i]
+    if diff is None:
+        return ""
+    if not diff.clear:
+        return ", with the same fairness"
+    fairer_is_arm = diff.mean > 0
+    winner, loser = (row.values[i], row.values[0]) if arm_better else (row.values[0], row.values[i])
+    detail = (
+        ""
+        if winner is None or loser is None
+        else f" (Jain's index {winner:.3f} against {loser:.3f})"
+    )
+    if fairer_is_arm == arm_better:
+        return f", and spreads chats more evenly{detail}"
+    return f", but spreads chats less evenly{detail}"
+
+
+def _number(x: float) -> str:
+    """Two significant figures at least, no more decimals than useful."""
+    if x >= 10:
+        return f"{x:.0f}"
+    if x >= 1:
+        return f"{x:.1f}"
+    return f"{x:.2g}"
+
+
+__all__ = [
+    "HEADLINE_ORDER",
+    "METRICS",
+    "METRIC_BY_KEY",
+    "Better",
+    "Comparison",
+    "Difference",
+    "Metric",
+    "Row",
+    "Unit",
+    "compare",
+    "verdict",
+]

@@ -1,0 +1,278 @@
+"""The self-contained HTML report: scenario summary, comparison table, SVG charts, verdict.
+
+Charts are drawn by matplotlib as SVG and inlined; the page comes from the Jinja2
+template ``chatassign/templates/report.html.j2`` with its styles inline, so the file
+loads nothing from anywhere (no scripts, stylesheets, fonts or images). Both
+libraries are the optional extra ``report`` (``pip install 'chatassign[report]'``);
+:func:`require_report_extra` says so plainly when they are missing.
+
+Deterministic: the same runs give the same bytes (fixed SVG ids, no dates).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from chatassign.arms import ArmRun
+from chatassign.comparison import Row
+from chatassign.comparison_report import (
+    ComparisonReport,
+    arm_heading,
+    footnote,
+    format_difference,
+    format_value,
+    settings_line,
+)
+from chatassign.errors import UsageError
+from chatassign.facts import ReplicationFacts
+from chatassign.workload import Scenario
+
+if TYPE_CHECKING:  # matplotlib is imported only when a report is drawn
+    from matplotlib.axes import Axes
+
+REPORT_EXTRA = ("matplotlib", "jinja2")
+CDF_POINTS = 200
+"""Quantiles drawn per wait-time curve."""
+
+
+class MissingReportExtraError(UsageError):
+    """``--report`` was asked for but matplotlib or Jinja2 is not installed (exit 2)."""
+
+
+def require_report_extra() -> None:
+    """Raise MissingReportExtraError unless matplotlib and Jinja2 can be imported."""
+    missing = [name for name in REPORT_EXTRA if importlib.util.find_spec(name) is None]
+    if missing:
+        raise MissingReportExtraError(
+            f"--report needs {' and '.join(missing)}, which are not installed; "
+            "install them with: pip install 'chatassign[report]'"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """One figure of the report: a title, a sentence saying how to read it, the SVG."""
+
+    title: str
+    caption: str
+    svg: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One table cell: the value, its difference to the baseline, whether best in row."""
+
+    value: str
+    difference: str
+    best: bool
+
+
+def render_html(data: ComparisonReport, runs: Sequence[ArmRun], *, command: str) -> str:
+    """The whole HTML page for ``runs`` (their comparison in ``data``); ``command`` repeats it."""
+    require_report_extra()
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("chatassign", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    template = env.get_template("report.html.j2")
+    comparison = data.comparison
+    scenario = runs[0].plan.scenario
+    headings = [
+        arm_heading(run.result, label) for run, label in zip(runs, comparison.arms, strict=True)
+    ]
+    return template.render(
+        title=data.report.scenario,
+        settings=settings_line(data.report),
+        summary=scenario_summary(scenario, runs),
+        headings=headings,
+        groups=_table(comparison.rows),
+        footnote=footnote(comparison),
+        verdict=comparison.verdict,
+        charts=charts(runs),
+        command=command,
+        seed=data.report.seed,
+    )
+
+
+def _table(rows: Sequence[Row]) -> list[tuple[str, list[tuple[str, list[Cell]]]]]:
+    groups: list[tuple[str, list[tuple[str, list[Cell]]]]] = []
+    for row in rows:
+        if not groups or groups[-1][0] != row.metric.group:
+            groups.append((row.metric.group, []))
+        cells = [
+            Cell(
+                format_value(row.metric, value),
+                "" if i == 0 else format_difference(row.metric, row.differences[i]),
+                i in row.best,
+            )
+            for i, value in enumerate(row.values)
+        ]
+        groups[-1][1].append((row.metric.label, cells))
+    return groups
+
+
+# ------------------------------------------------------------ scenario summary
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:g} h"
+
+
+def scenario_summary(scenario: Scenario, runs: Sequence[ArmRun]) -> list[tuple[str, str]]:
+    """(label, text) lines describing the scenario the first arm ran."""
+    plan = runs[0].plan
+    ws = plan.scenario.workspace
+    workload = plan.workload
+    teamspaces = "; ".join(
+        f"{tid}: {ts.assignment.method.value}, cap {ts.assignment.max_auto_assigned}"
+        for tid, ts in ws.teamspaces.items()
+    )
+    agents = [agent.id for agent in runs[0].result.summary.agents]
+    speeds = sorted({f"{ws.users[a].speed:g}" for a in agents if a in ws.users})
+    arrivals = "; ".join(
+        f"{stream.ai_agent}: "
+        + ", ".join(
+            f"{seg.rate * 3600:g}/h"
+            + ("" if math.isinf(seg.until) else f" until {_hours(seg.until)}")
+            for seg in stream.schedule
+        )
+        + f", handed off {100 * stream.handoff_probability:g} %"
+        for stream in workload.arrivals
+    )
+    lines = [
+        ("scenario", scenario.name + (f" ({scenario.source})" if scenario.source else "")),
+        ("plan", ws.plan.label),
+        ("teamspaces (as configured)", teamspaces),
+        ("live agents in pools", f"{len(agents)} (speeds {', '.join(speeds)})"),
+        ("arrivals", arrivals),
+        ("handle time", workload.handle_time.describe()),
+        ("concurrency slowdown", ", ".join(f"{s:g}" for s in workload.concurrency_slowdown)),
+        ("patience", workload.patience.describe() if workload.patience else "unlimited"),
+        ("service-level threshold", f"{workload.service_level_threshold:g} s"),
+        ("horizon / warm-up", f"{_hours(workload.horizon)} / {_hours(workload.warmup)}"),
+    ]
+    return lines
+
+
+# -------------------------------------------------------------------- charts
+
+
+def charts(runs: Sequence[ArmRun]) -> list[Chart]:
+    """The four charts of the report, as inline SVG."""
+    labels = [run.label for run in runs]
+    return [
+        Chart(
+            "Wait-time distribution",
+            "Share of assigned chats that waited at most x seconds (quantiles averaged over "
+            "replications). Higher and further left is better.",
+            _svg(lambda ax: _wait_cdf(ax, labels, [run.facts for run in runs])),
+        ),
+        Chart(
+            "Assigned chats per agent",
+            "Chats each agent received in the measurement window (mean over replications).",
+            _svg(lambda ax: _per_agent(ax, runs, "assigned", "assigned chats")),
+        ),
+        Chart(
+            "Queue length over the day",
+            "Chats waiting for an assignee, sampled through the day (mean over replications).",
+            _svg(lambda ax: _queue(ax, runs)),
+        ),
+        Chart(
+            "Share of time at the cap",
+            "Share of each agent's online time spent holding as many chats as the cap allows.",
+            _svg(lambda ax: _per_agent(ax, runs, "at_cap_share", "share of online time", 100.0)),
+        ),
+    ]
+
+
+def _svg(draw: Callable[[Axes], None]) -> str:
+    """Draw on a fresh figure and return its ``<svg>`` element (no XML prologue)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    style: dict[str, str | bool | int] = {
+        "svg.hashsalt": "chatassign",
+        "svg.fonttype": "none",
+        "font.family": "sans-serif",
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    }
+    with matplotlib.rc_context(style):  # type: ignore[arg-type]
+        figure = Figure(figsize=(7.2, 3.2), layout="constrained")
+        axes = figure.add_subplot()
+        draw(axes)
+        buffer = io.StringIO()
+        figure.savefig(buffer, format="svg", metadata={"Date": None})
+    text = buffer.getvalue()
+    return text[text.index("<svg") :].strip()
+
+
+def _wait_cdf(ax: Axes, labels: Sequence[str], facts: Sequence[Sequence[ReplicationFacts]]) -> None:
+    shares = [i / CDF_POINTS for i in range(CDF_POINTS + 1)]
+    lowest = 100.0
+    for label, reps in zip(labels, facts, strict=True):
+        xs = [math.fsum(f.waits.quantile(q) for f in reps) / len(reps) for q in shares]
+        ax.step(xs, [100 * q for q in shares], where="post", label=label)
+        waited = next((q for q, x in zip(shares, xs, strict=True) if x > 0), 1.0)
+        lowest = min(lowest, 100 * waited)
+    # Most chats often wait 0 s: start the axis where the curves start to differ.
+    ax.set_ylim(max(0.0, lowest - 5.0), 100.5)
+    ax.set_xlabel("wait (s)")
+    ax.set_ylabel("assigned chats (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+
+
+def _per_agent(
+    ax: Axes, runs: Sequence[ArmRun], field: str, ylabel: str, scale: float = 1.0
+) -> None:
+    agents = [agent.id for agent in runs[0].result.summary.agents]
+    width = 0.8 / len(runs)
+    for k, run in enumerate(runs):
+        values = {a.id: float(getattr(a, field)) * scale for a in run.result.summary.agents}
+        xs = [i + (k - (len(runs) - 1) / 2) * width for i in range(len(agents))]
+        ax.bar(xs, [values.get(a, 0.0) for a in agents], width=width, label=run.label)
+    ax.set_xticks(range(len(agents)), agents)
+    ax.set_ylabel(ylabel + (" (%)" if scale == 100.0 else ""))
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(frameon=False)
+
+
+def _queue(ax: Axes, runs: Sequence[ArmRun]) -> None:
+    for run in runs:
+        interval = run.plan.queue_sample_interval
+        series = [f.queue_samples for f in run.facts]
+        count = min((len(s) for s in series), default=0)
+        if interval <= 0 or count == 0:
+            continue
+        means = [math.fsum(s[k] for s in series) / len(series) for k in range(count)]
+        hours = [(k + 0.5) * interval / 3600 for k in range(count)]
+        ax.plot(hours, means, label=run.label)
+    ax.set_xlabel("time of day (h from start)")
+    ax.set_ylabel("chats waiting")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+
+
+__all__ = [
+    "REPORT_EXTRA",
+    "Chart",
+    "MissingReportExtraError",
+    "charts",
+    "render_html",
+    "require_report_extra",
+    "scenario_summary",
+]
