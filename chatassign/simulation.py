@@ -323,7 +323,7 @@ class _Customer:
     )
 
     def __init__(
-        self, chat_id: int, work: float, queued_at: float, *, counted: bool, voluntary: bool
+        self, chat_id: int, work: float, queued_at: float, counted: bool, voluntary: bool
     ) -> None:
         self.id = chat_id
         self.voluntary = voluntary
@@ -447,14 +447,26 @@ class _Arrivals:
         "cumulative",
         "languages",
         "probability",
+        "random",
         "rng",
         "stream",
+        "voluntary",
     )
 
-    def __init__(self, stream: ArrivalStream, rng: random.Random, ai_rng: random.Random) -> None:
+    def __init__(
+        self,
+        stream: ArrivalStream,
+        rng: random.Random,
+        ai_rng: random.Random,
+        *,
+        voluntary: bool,
+    ) -> None:
         self.stream = stream
         self.ai_agent = stream.ai_agent
+        self.voluntary = voluntary
+        """Whether its chats wait in a voluntary teamspace."""
         self.rng = rng
+        self.random = rng.random
         self.probability = stream.handoff_probability
         self.ai_time = _sampler(stream.ai_time, ai_rng)
         self.ai_zero = stream.ai_time.mean <= 0.0
@@ -475,8 +487,8 @@ class _Arrivals:
         Exact for a piecewise-constant rate: by memorylessness a gap that crosses a
         segment's end is redrawn from that end at the next segment's rate.
         """
-        if self.constant_rate:
-            return self.rng.expovariate(self.constant_rate)
+        if self.constant_rate:  # rng.expovariate(rate), inlined: the same draw
+            return -math.log(1.0 - self.random()) / self.constant_rate
         t = now
         for segment in self.stream.schedule:
             if t >= segment.until:
@@ -524,8 +536,16 @@ class _Run:
         self.handoff_rng = rng("handoff")
         self.language_rng = rng("languages")
         ai_rng = rng("ai_time")
+        voluntary_ai = {
+            ai.id
+            for ai in workspace.ai_agents.values()
+            if workspace.teamspaces[ai.teamspace].assignment.method is Method.VOLUNTARY
+        }
         self.arrivals = [
-            _Arrivals(s, rng(f"arrivals:{s.ai_agent}"), ai_rng) for s in workload.arrivals
+            _Arrivals(
+                s, rng(f"arrivals:{s.ai_agent}"), ai_rng, voluntary=s.ai_agent in voluntary_ai
+            )
+            for s in workload.arrivals
         ]
         self.draw_work = _sampler(workload.handle_time, rng("handle_time"))
         patience = workload.patience
@@ -557,11 +577,6 @@ class _Run:
         self.after_horizon = False
         self.finished = False
 
-        self.voluntary_ai = {
-            ai.id
-            for ai in workspace.ai_agents.values()
-            if workspace.teamspaces[ai.teamspace].assignment.method is Method.VOLUNTARY
-        }
         self.agents, self.saturations = self._build_books(workspace)
 
     # ----------------------------------------------------------------- set-up
@@ -670,11 +685,12 @@ class _Run:
     def _on_arrival(self, event: _Alarm[_Arrivals]) -> None:
         arrivals: _Arrivals = event._value
         now = self.env._now
-        gap = arrivals.gap(now)
-        at = now + gap
+        at = now + arrivals.gap(now)
         if at < self.horizon:
-            alarm = _Alarm(self._on_arrival, arrivals)
-            heappush(self.calendar, (at, _NORMAL, next(self.event_ids), alarm))
+            # A stream has one arrival pending at a time, so its alarm is reused: SimPy
+            # has already taken this firing's callbacks.
+            event.callbacks = [self._on_arrival]
+            heappush(self.calendar, (at, _NORMAL, next(self.event_ids), event))
         counted = now >= self.warmup
         if counted:
             self.arrived += 1
@@ -715,8 +731,8 @@ class _Run:
             if counted:
                 self.unavailable += 1
             return
-        voluntary = ai_agent in self.voluntary_ai
-        customer = _Customer(chat_id, work, now, counted=counted, voluntary=voluntary)
+        voluntary = arrivals.voluntary
+        customer = _Customer(chat_id, work, now, counted, voluntary)
         self.customers[chat_id] = customer
         if counted:
             self.handed_off += 1
