@@ -3,7 +3,7 @@
 An arm is the scenario with a method (``None``: as the teamspaces configure it)
 and a cap (``None``: as configured) on top of the user's ``--set`` overrides. Every
 arm runs with the same seed, horizon and replications, so replication ``r`` of
-each arm sees the same customers (see ``simulation.py``) and the arms can be
+each arm sees the same customers (see ``simulation/``) and the arms can be
 compared pair by pair (``comparison.py``).
 """
 

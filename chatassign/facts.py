@@ -1,6 +1,6 @@
 """What one simulated replication records: counts, a wait sketch, time-weighted areas.
 
-``simulation.py`` fills these; ``metrics.py`` turns them into summaries. Plain values,
+``simulation/`` fills these; ``metrics.py`` turns them into summaries. Plain values,
 picklable (replications run in worker processes), standard library only. Memory does
 not grow with the number of chats: waits go into a bounded log-bucket sketch, and
 per-chat records are kept only when a caller asks for them (tests, traces).

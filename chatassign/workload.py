@@ -1,6 +1,6 @@
 """Domain values of a workload (the traffic a simulation runs) and of a whole scenario.
 
-Built by ``scenario.py`` from YAML, read by ``simulation.py``. Times are seconds,
+Built by ``scenario/`` from YAML, read by ``simulation/``. Times are seconds,
 rates are per second. Standard library only.
 """
 

@@ -1,0 +1,162 @@
+"""What to simulate: a scenario with its overrides, the random streams, the report.
+
+No SimPy here: planning and summarising are pure; ``run.py`` does the simulating.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from chatassign.engine import EngineEvent
+from chatassign.errors import UsageError
+from chatassign.estimate import erlang_estimate
+from chatassign.facts import ReplicationFacts
+from chatassign.metrics import MethodResult, SimulationReport, summarize
+from chatassign.model import Method, Workspace, required_plan
+from chatassign.workload import Scenario, Workload
+
+Progress = Callable[[float], None]
+"""Told the share of the whole run done so far (0 to 1)."""
+
+TraceSink = Callable[[int, EngineEvent], None]
+"""Receives every engine event with its replication number."""
+
+
+def random_stream(seed: int, replication: int, purpose: str) -> random.Random:
+    """The random source of one purpose in one replication (no salted ``hash()``)."""
+    digest = hashlib.sha256(f"{seed}:{replication}:{purpose}".encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+@dataclass(frozen=True)
+class SimulationPlan:
+    """A scenario with every command-line override applied, ready to run."""
+
+    scenario: Scenario
+    workload: Workload
+    method: Method | None
+    """Overrides every teamspace's method when set (the plan is then not enforced)."""
+    seed: int
+    replications: int
+    keep_chats: bool = False
+    """Keep a ``ChatRecord`` per chat (memory grows with chats; for tests)."""
+    queue_sample_interval: float = 0.0
+    """Record the pending-queue length every this many seconds (0: off; for report charts)."""
+
+    @cached_property
+    def workspace(self) -> Workspace:
+        """The workspace the engine runs: the scenario's, with the method override."""
+        ws = self.scenario.workspace
+        if self.method is None:
+            return ws
+        spaces = {
+            tid: dataclasses.replace(
+                ts, assignment=dataclasses.replace(ts.assignment, method=self.method)
+            )
+            for tid, ts in ws.teamspaces.items()
+        }
+        return Workspace.build(
+            plan=ws.plan,
+            roles=list(ws.roles.values()),
+            users=list(ws.users.values()),
+            teams=list(ws.teams.values()),
+            teamspaces=list(spaces.values()),
+            ai_agents=list(ws.ai_agents.values()),
+            options=ws.options,
+        )
+
+    @property
+    def methods(self) -> tuple[Method, ...]:
+        """The methods in use, in teamspace order, without repeats."""
+        found: list[Method] = []
+        for ts in self.workspace.teamspaces.values():
+            if ts.assignment.method not in found:
+                found.append(ts.assignment.method)
+        return tuple(found)
+
+    @property
+    def method_label(self) -> str:
+        """The method's name, or the names joined by ``+`` when teamspaces differ."""
+        return "+".join(m.value for m in self.methods) or Method.BALANCED.value
+
+    @property
+    def required_plan_label(self) -> str:
+        """The lowest plan that includes every method in use."""
+        plans = [required_plan(m) for m in self.methods]
+        return max(plans).label if plans else "free"
+
+    @property
+    def allowed_by_plan(self) -> bool:
+        """Whether the workspace's plan includes every method in use."""
+        return all(self.scenario.workspace.plan >= required_plan(m) for m in self.methods)
+
+
+def plan_simulation(
+    scenario: Scenario,
+    *,
+    method: Method | None = None,
+    seed: int | None = None,
+    replications: int | None = None,
+    horizon: float | None = None,
+    run_to_completion: bool | None = None,
+    keep_chats: bool = False,
+    queue_sample_interval: float = 0.0,
+) -> SimulationPlan:
+    """Apply overrides to ``scenario``; UsageError if it cannot be simulated as asked."""
+    workload = scenario.workload
+    if workload is None:
+        raise UsageError(f"scenario {scenario.name!r} has no workload; add one to simulate it")
+    if horizon is not None:
+        workload = dataclasses.replace(workload, horizon=horizon)
+    if run_to_completion is not None:
+        workload = dataclasses.replace(workload, run_to_completion=run_to_completion)
+    if not (math.isfinite(workload.horizon) and workload.horizon > 0):
+        raise UsageError(f"the horizon must be a positive duration, not {workload.horizon:g} s")
+    if not 0 <= workload.warmup < workload.horizon:
+        raise UsageError(
+            f"the warm-up ({workload.warmup:g} s) must be shorter than the horizon "
+            f"({workload.horizon:g} s)"
+        )
+    count = workload.replications if replications is None else replications
+    if count < 1:
+        raise UsageError(f"replications must be at least 1, not {count}")
+    return SimulationPlan(
+        scenario=scenario,
+        workload=workload,
+        method=method,
+        seed=workload.seed if seed is None else seed,
+        replications=count,
+        keep_chats=keep_chats,
+        queue_sample_interval=queue_sample_interval,
+    )
+
+
+def method_result(plan: SimulationPlan, facts: Sequence[ReplicationFacts]) -> MethodResult:
+    """The summary of ``facts`` (run from ``plan``) with the Erlang estimate beside it."""
+    summary = summarize(
+        facts,
+        method=plan.method_label,
+        allowed_by_plan=plan.allowed_by_plan,
+        required_plan=plan.required_plan_label,
+        threshold=plan.workload.service_level_threshold,
+    )
+    estimate = erlang_estimate(plan.scenario.workspace, plan.workload, plan.method)
+    return MethodResult(summary, estimate)
+
+
+def simulation_report(plan: SimulationPlan, results: Sequence[MethodResult]) -> SimulationReport:
+    """The report of ``results``, all run with ``plan``'s seed, horizon and replications."""
+    return SimulationReport(
+        scenario=plan.scenario.name,
+        seed=plan.seed,
+        replications=plan.replications,
+        horizon=plan.workload.horizon,
+        warmup=plan.workload.warmup,
+        results=tuple(results),
+    )

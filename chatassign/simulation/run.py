@@ -1,0 +1,552 @@
+"""One replication: SimPy's calendar drives the engine; the handlers keep the books.
+
+SimPy is used as an event calendar: every future event is an ``Alarm`` pushed on
+SimPy's own heap with one callback (no process, no ``Resource`` per chat). The engine
+decides every assignment; this module only turns clock events into engine calls
+(handoff, close, status change, claim, abandon). The model and every choice the spec
+left open are in ``docs/simulation.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+from heapq import heappush
+from operator import itemgetter
+from typing import cast
+
+import simpy
+
+from chatassign.engine import Assignment, Engine, EngineEvent, Outcome
+from chatassign.facts import ChatCounts, ChatRecord, ReplicationFacts, WaitSketch
+from chatassign.model import Chat, ChatId, Method, OnAway, Workspace
+from chatassign.simulation.books import (
+    ENDED,
+    NORMAL,
+    OPEN,
+    PENDING,
+    AgentBooks,
+    Alarm,
+    Arrivals,
+    Customer,
+    Saturation,
+    T,
+    ZeroDelay,
+    sampler,
+)
+from chatassign.simulation.plan import Progress, SimulationPlan, random_stream
+from chatassign.workload import Distribution
+
+_PROGRESS_TICKS = 100
+
+
+def run_replication(
+    plan: SimulationPlan,
+    replication: int,
+    *,
+    observer: Callable[[EngineEvent], None] | None = None,
+    progress: Progress | None = None,
+) -> ReplicationFacts:
+    """Simulate one replication and return its facts."""
+    return ReplicationRun(plan, replication, observer=observer, progress=progress).run()
+
+
+class ReplicationRun:
+    """One replication: the SimPy calendar, the engine and the books."""
+
+    def __init__(
+        self,
+        plan: SimulationPlan,
+        replication: int,
+        *,
+        observer: Callable[[EngineEvent], None] | None,
+        progress: Progress | None,
+    ) -> None:
+        workload = plan.workload
+        seed = plan.seed
+        self.plan = plan
+        self.workload = workload
+        self.replication = replication
+        self.progress = progress
+        self.horizon = workload.horizon
+        self.warmup = workload.warmup
+        self.threshold = workload.service_level_threshold
+        self.keep_chats = plan.keep_chats
+
+        def rng(purpose: str) -> random.Random:
+            return random_stream(seed, replication, purpose)
+
+        workspace = plan.workspace
+        self.engine = Engine(
+            workspace, rng=rng("method"), observer=observer, enforce_plan=plan.method is None
+        )
+        self.env = simpy.Environment()
+        self.calendar = cast(list[tuple[float, int, int, object]], self.env._queue)
+        self.event_ids = self.env._eid
+        self.handoff_rng = rng("handoff")
+        self.language_rng = rng("languages")
+        ai_rng = rng("ai_time")
+        voluntary_ai = {
+            ai.id
+            for ai in workspace.ai_agents.values()
+            if workspace.teamspaces[ai.teamspace].assignment.method is Method.VOLUNTARY
+        }
+        self.arrivals = [
+            Arrivals(s, rng(f"arrivals:{s.ai_agent}"), ai_rng, voluntary=s.ai_agent in voluntary_ai)
+            for s in workload.arrivals
+        ]
+        self.draw_work = sampler(workload.handle_time, rng("handle_time"))
+        patience = workload.patience
+        self.draw_patience = sampler(patience, rng("patience")) if patience else None
+        slowdown = workload.concurrency_slowdown or (1.0,)
+        self.slowdown = slowdown
+        self.shared = any(s != slowdown[0] for s in slowdown)
+        """Processor sharing matters only when the slowdown changes with the load."""
+        self.flat_factor = slowdown[0]
+        behaviour = workload.voluntary
+        pickup: Distribution = behaviour.pickup_delay if behaviour else ZeroDelay()
+        self.draw_pickup = sampler(pickup, rng("pickup"))
+        self.self_limit = behaviour.self_limit if behaviour else 3
+        self.requeue = workspace.options.on_away is OnAway.REQUEUE
+
+        self.customers: dict[ChatId, Customer] = {}
+        self.next_id = 1
+        self.waits = WaitSketch()
+        self.arrived = self.handed_off = self.unavailable = self.assigned = self.abandoned = 0
+        self.waited = 0
+        self.within = 0
+        self.with_ai = 0
+        self.queue = 0
+        self.queue_last = 0.0
+        self.queue_area = 0.0
+        self.queue_max = 0
+        self.records: list[ChatRecord] = []
+        self.queue_samples: list[int] = []
+        self.after_horizon = False
+        self.finished = False
+
+        self.agents, self.saturations = self._build_books(workspace)
+
+    # ----------------------------------------------------------------- set-up
+
+    def _build_books(self, ws: Workspace) -> tuple[dict[str, AgentBooks], list[Saturation]]:
+        """Agents of any pool, their smallest cap, and each teamspace's members."""
+        members: dict[str, set[str]] = {tid: set() for tid in ws.teamspaces}
+        direct: set[str] = set()
+        for ai in ws.ai_agents.values():
+            for language in (None, *ai.languages):
+                pool = self.engine.pool_members(ai.id, language)
+                if ai.handoff.target_for(language).is_direct:
+                    direct |= pool
+                else:
+                    members[ai.teamspace] |= pool
+        saturations = {tid: Saturation(tid, self.engine.cap(tid)) for tid in ws.teamspaces}
+        agents: dict[str, AgentBooks] = {}
+        for uid in sorted(direct.union(*members.values())):
+            spaces = [saturations[tid] for tid in ws.teamspaces if uid in members[tid]]
+            cap = min((s.cap for s in spaces), default=math.inf)
+            agent = AgentBooks(uid, ws.users[uid].speed, cap)
+            agent.saturations = spaces
+            agent.voluntary = any(
+                ws.teamspaces[s.id].assignment.method is Method.VOLUNTARY for s in spaces
+            )
+            agents[uid] = agent
+        return agents, list(saturations.values())
+
+    def _schedule(self, delay: float, callback: Callable[[Alarm[T]], None], value: T) -> None:
+        """Call ``callback`` with an alarm holding ``value`` after ``delay`` seconds."""
+        alarm = Alarm(callback, value)
+        heappush(self.calendar, (self.env._now + delay, NORMAL, next(self.event_ids), alarm))
+
+    def _schedule_shifts(self) -> None:
+        shifts = self.workload.shifts
+        for uid in sorted(self.engine.workspace.users):
+            if uid not in shifts:
+                self._schedule(0.0, self._on_status, (uid, True))
+                continue
+            for interval in shifts[uid]:
+                for at, online in ((interval.start, True), (interval.end, False)):
+                    if math.isfinite(at):
+                        self._schedule(max(0.0, float(at)), self._on_status, (uid, online))
+
+    # --------------------------------------------------------------- running
+
+    def run(self) -> ReplicationFacts:
+        env = self.env
+        self._schedule_shifts()
+        for arrivals in self.arrivals:
+            gap = arrivals.gap(0.0)
+            if gap < self.horizon:
+                self._schedule(gap, self._on_arrival, arrivals)
+        if self.warmup > 0:
+            self._schedule(self.warmup, self._on_warmup, None)
+        if self.progress is not None:
+            step = self.horizon / _PROGRESS_TICKS
+            for i in range(1, _PROGRESS_TICKS):
+                self._schedule(i * step, self._on_tick, i / _PROGRESS_TICKS)
+        self._schedule_queue_samples()
+        env.run(until=self.horizon)
+        if self.workload.run_to_completion:
+            self.after_horizon = True
+            self.finished = not self.customers
+            while not self.finished and env.peek() < math.inf:
+                env.step()
+        end = max(env.now, self.horizon)
+        if self.progress is not None:
+            self.progress(1.0)
+        return self._facts(end)
+
+    def _on_tick(self, event: Alarm[float]) -> None:
+        assert self.progress is not None
+        self.progress(event._value)
+
+    def _schedule_queue_samples(self) -> None:
+        """Read the queue length at the middle of each sampling interval (reports only).
+
+        A sample changes no state, so results are the same with or without samples.
+        """
+        interval = self.plan.queue_sample_interval
+        if interval <= 0:
+            return
+        for k in range(math.ceil(self.horizon / interval)):
+            at = (k + 0.5) * interval
+            if at < self.horizon:
+                self._schedule(at, self._on_queue_sample, None)
+
+    def _on_queue_sample(self, event: Alarm[None]) -> None:
+        self.queue_samples.append(self.queue)
+
+    def _on_warmup(self, event: Alarm[None]) -> None:
+        """Start the window: zero every area and maximum measured so far."""
+        now = self.warmup
+        self._queue_change(now, 0)
+        self.queue_area = 0.0
+        self.queue_max = self.queue
+        for agent in self.agents.values():
+            agent.account(now)
+            agent.open_area = agent.online_time = agent.busy_time = agent.at_cap_time = 0.0
+            agent.max_open = agent.load
+        for saturation in self.saturations:
+            saturation.flush(now)
+            saturation.time = 0.0
+
+    def _on_arrival(self, event: Alarm[Arrivals]) -> None:
+        arrivals: Arrivals = event._value
+        now = self.env._now
+        at = now + arrivals.gap(now)
+        if at < self.horizon:
+            # A stream has one arrival pending at a time, so its alarm is reused: SimPy
+            # has already taken this firing's callbacks.
+            event.callbacks = [self._on_arrival]
+            heappush(self.calendar, (at, NORMAL, next(self.event_ids), event))
+        counted = now >= self.warmup
+        if counted:
+            self.arrived += 1
+        if arrivals.probability < 1.0 and self.handoff_rng.random() >= arrivals.probability:
+            return
+        if arrivals.ai_zero:
+            self._handoff(arrivals, now)
+            return
+        delay = arrivals.ai_time()
+        if now + delay >= self.horizon:
+            if counted:
+                self.with_ai += 1
+            return
+        self._schedule(delay, self._on_ai_done, arrivals)
+
+    def _on_ai_done(self, event: Alarm[Arrivals]) -> None:
+        self._handoff(event._value, self.env._now)
+
+    def _handoff(self, arrivals: Arrivals, now: float) -> None:
+        """The AI agent hands a chat off; draw its customer, then ask the engine."""
+        chat_id = self.next_id
+        self.next_id += 1
+        work = self.draw_work()
+        patience = self.draw_patience() if self.draw_patience else math.inf
+        language = None
+        if arrivals.cumulative:
+            u = self.language_rng.random()
+            language = arrivals.languages[-1]
+            for lang, bound in zip(arrivals.languages, arrivals.cumulative, strict=True):
+                if u < bound:
+                    language = lang
+                    break
+        ai_agent = arrivals.ai_agent
+        result = self.engine.handoff(Chat(chat_id, ai_agent, language), now)
+        counted = now >= self.warmup
+        outcome = result.outcome
+        if outcome is Outcome.UNAVAILABLE:
+            if counted:
+                self.unavailable += 1
+            return
+        voluntary = arrivals.voluntary
+        customer = Customer(chat_id, work, now, counted, voluntary)
+        self.customers[chat_id] = customer
+        if counted:
+            self.handed_off += 1
+        if outcome is Outcome.ASSIGNED:
+            assert result.agent is not None
+            self._assigned(customer, self.agents[result.agent], now)
+            return
+        self._queue_change(now, 1)
+        if patience < math.inf:
+            self._schedule(patience, self._on_patience, customer)
+        if voluntary:
+            agents = self.agents
+            for uid in self.engine.claimable_by(chat_id):
+                self._arm_claim(agents[uid], now)
+
+    def _queue_change(self, now: float, delta: int) -> None:
+        self.queue_area += self.queue * (now - self.queue_last)
+        self.queue_last = now
+        self.queue += delta
+        if self.queue > self.queue_max:
+            self.queue_max = self.queue
+
+    def _assigned(self, customer: Customer, agent: AgentBooks, now: float) -> None:
+        """A chat got ``agent`` as its assignee: record the wait, start the service."""
+        if customer.state is PENDING and customer.counted:
+            wait = now - customer.queued_at
+            self.assigned += 1
+            if wait > 0.0:
+                self.waits.add(wait)
+                self.waited += 1
+            else:  # self.waits.add(0.0), inlined: most chats do not wait
+                self.waits.count += 1
+                self.waits.zeros += 1
+            if wait <= self.threshold:
+                self.within += 1
+            if self.keep_chats:
+                self.records.append(ChatRecord(customer.id, customer.queued_at, wait, "assigned"))
+        customer.state = OPEN
+        customer.agent = agent
+        if customer.counted:
+            agent.assigned += 1
+        self._load_change(agent, now, 1)
+        if self.shared:
+            self._ps_advance(agent, now)
+            agent.targets[customer] = agent.progress + customer.work
+            self._ps_reschedule(agent)
+        else:
+            finish = customer.finish = now + customer.work * self.flat_factor / agent.speed
+            alarm = Alarm(self._on_finish, customer)
+            heappush(self.calendar, (finish, NORMAL, next(self.event_ids), alarm))
+
+    def _placed(self, placements: Sequence[Assignment], now: float) -> None:
+        """Chats a queue drain placed as a side effect of another operation."""
+        customers = self.customers
+        agents = self.agents
+        for placement in placements:
+            self._queue_change(now, -1)
+            self._assigned(customers[placement.chat], agents[placement.agent], now)
+
+    def _load_change(self, agent: AgentBooks, now: float, delta: int) -> None:
+        before = agent.load
+        dt = now - agent.last
+        if dt > 0.0:  # agent.account(now), inlined: this is the hot path
+            agent.open_area += before * dt
+            if agent.online:
+                agent.online_time += dt
+                if before:
+                    agent.busy_time += dt
+                    if before >= agent.cap:
+                        agent.at_cap_time += dt
+        agent.last = now
+        after = agent.load = before + delta
+        if after > agent.max_open:
+            agent.max_open = after
+        if agent.online:
+            for saturation in agent.saturations:
+                cap = saturation.cap
+                if (before < cap) != (after < cap):
+                    saturation.flush(now)
+                    saturation.below += 1 if after < cap else -1
+
+    def _on_finish(self, event: Alarm[Customer]) -> None:
+        customer = event._value
+        now = self.env._now
+        # A requeued chat's old alarm no longer matches its finish time: it is ignored.
+        if now == customer.finish and customer.state is OPEN and customer.agent is not None:
+            self._close(customer, now)
+
+    def _close(self, customer: Customer, now: float) -> None:
+        agent = customer.agent
+        assert agent is not None
+        customer.state = ENDED
+        del self.customers[customer.id]
+        self._load_change(agent, now, -1)
+        placements = self.engine.close(customer.id, now)
+        if placements:
+            self._placed(placements, now)
+        if agent.voluntary:
+            self._arm_claim(agent, now)
+        if self.after_horizon and not self.customers:
+            self.finished = True
+
+    # ------------------------------------------------------ processor sharing
+
+    def _ps_advance(self, agent: AgentBooks, now: float) -> None:
+        if agent.targets:
+            agent.progress += agent.ps_rate * (now - agent.ps_last)
+        agent.ps_last = now
+
+    def _ps_reschedule(self, agent: AgentBooks) -> None:
+        """Schedule the agent's next completion at the rate its new load allows."""
+        agent.ps_version += 1
+        targets = agent.targets
+        if not targets:
+            return
+        slowdown = self.slowdown
+        agent.ps_rate = agent.speed / slowdown[min(len(targets), len(slowdown)) - 1]
+        target = min(targets.values())
+        delay = max(0.0, (target - agent.progress) / agent.ps_rate)
+        self._schedule(delay, self._on_ps_finish, (agent, agent.ps_version))
+
+    def _on_ps_finish(self, event: Alarm[tuple[AgentBooks, int]]) -> None:
+        agent, version = event._value
+        if version != agent.ps_version:
+            return
+        now = self.env._now
+        customer, target = min(agent.targets.items(), key=itemgetter(1))
+        agent.progress = target
+        agent.ps_last = now
+        del agent.targets[customer]
+        self._close(customer, now)
+        if agent.ps_version == version:
+            self._ps_reschedule(agent)
+
+    # ------------------------------------------------- patience, shifts, claims
+
+    def _on_patience(self, event: Alarm[Customer]) -> None:
+        customer: Customer = event._value
+        if customer.state is not PENDING:
+            return
+        now = self.env._now
+        customer.state = ENDED
+        del self.customers[customer.id]
+        self.engine.abandon(customer.id, now)
+        self._queue_change(now, -1)
+        if customer.counted:
+            self.abandoned += 1
+            self.waited += 1
+            if self.keep_chats:
+                self.records.append(ChatRecord(customer.id, customer.queued_at, None, "abandoned"))
+        if self.after_horizon and not self.customers:
+            self.finished = True
+
+    def _on_status(self, event: Alarm[tuple[str, bool]]) -> None:
+        uid, online = event._value
+        self._set_status(uid, online=online, now=self.env._now)
+
+    def _set_status(self, uid: str, *, online: bool, now: float) -> None:
+        agent = self.agents.get(uid)
+        if agent is None or self.engine.is_online(uid) == online:
+            self.engine.set_status(uid, online=online, now=now)
+            return
+        agent.account(now)
+        for saturation in agent.saturations:
+            saturation.flush(now)
+            saturation.online += 1 if online else -1
+            if agent.load < saturation.cap:
+                saturation.below += 1 if online else -1
+        agent.online = online
+        if online:
+            self._placed(self.engine.set_status(uid, online=True, now=now), now)
+            if agent.voluntary:
+                self._arm_claim(agent, now)
+            return
+        agent.claim_token += 1
+        agent.claim_armed = False
+        returned = self.engine.chats_of(uid) if self.requeue else ()
+        placements = self.engine.set_status(uid, online=False, now=now)
+        for chat_id in returned:
+            self._requeued(self.customers[chat_id], now)
+        self._placed(placements, now)
+
+    def _requeued(self, customer: Customer, now: float) -> None:
+        """The agent went away and the chat went back to the queue: stop its service."""
+        agent = customer.agent
+        assert agent is not None
+        if self.shared:
+            self._ps_advance(agent, now)
+            customer.work = max(0.0, agent.targets.pop(customer) - agent.progress)
+            self._ps_reschedule(agent)
+        else:
+            customer.work = (customer.finish - now) * agent.speed / self.flat_factor
+            customer.finish = math.nan
+        customer.agent = None
+        self._load_change(agent, now, -1)
+        self._queue_change(now, 1)
+
+    def _arm_claim(self, agent: AgentBooks, now: float) -> None:
+        """Start the agent's pickup delay if they could claim a visible chat."""
+        if agent.claim_armed or not agent.online or agent.load >= self.self_limit:
+            return
+        if self.engine.oldest_claimable(agent.id) is None:
+            return
+        agent.claim_armed = True
+        delay = self.draw_pickup()
+        self._schedule(delay, self._on_pickup, (agent, agent.claim_token))
+
+    def _on_pickup(self, event: Alarm[tuple[AgentBooks, int]]) -> None:
+        agent, token = event._value
+        if token != agent.claim_token:
+            return
+        agent.claim_armed = False
+        now = self.env._now
+        if agent.load >= self.self_limit:
+            return
+        chat_id = self.engine.oldest_claimable(agent.id)
+        if chat_id is None:
+            return
+        self.engine.claim(agent.id, chat_id, now)
+        self._queue_change(now, -1)
+        self._assigned(self.customers[chat_id], agent, now)
+        self._arm_claim(agent, now)
+
+    # ---------------------------------------------------------------- results
+
+    def _facts(self, end: float) -> ReplicationFacts:
+        unattended = waiting = 0
+        for customer in self.customers.values():
+            if customer.state is not PENDING or not customer.counted:
+                continue
+            outcome = "unattended" if customer.voluntary else "waiting_at_end"
+            if customer.voluntary:
+                unattended += 1
+            else:
+                waiting += 1
+            self.waited += 1
+            if self.keep_chats:
+                self.records.append(ChatRecord(customer.id, customer.queued_at, None, outcome))
+        self._queue_change(end, 0)
+        for agent in self.agents.values():
+            agent.account(end)
+        for saturation in self.saturations:
+            saturation.flush(end)
+        start = self.warmup
+        return ReplicationFacts(
+            replication=self.replication,
+            start=start,
+            end=end,
+            counts=ChatCounts(
+                arrived=self.arrived,
+                handed_off=self.handed_off,
+                unavailable=self.unavailable,
+                assigned=self.assigned,
+                abandoned=self.abandoned,
+                unattended=unattended,
+                waiting_at_end=waiting,
+                with_ai_at_end=self.with_ai,
+            ),
+            waits=self.waits,
+            waited=self.waited,
+            within_threshold=self.within,
+            queue_area=self.queue_area,
+            queue_max=self.queue_max,
+            agents=tuple(agent.facts() for agent in self.agents.values()),
+            saturated_time=tuple((s.id, s.time) for s in self.saturations),
+            chats=tuple(sorted(self.records, key=lambda r: r.chat)),
+            queue_samples=tuple(self.queue_samples),
+        )
