@@ -15,13 +15,14 @@ up to ``retries`` times before the run fails.
 
 from __future__ import annotations
 
+import contextlib
 import copyreg
 import functools
 import importlib
 import io
 import os
 import pickle
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing import get_all_start_methods, get_context
 from types import MappingProxyType, ModuleType
@@ -32,6 +33,8 @@ from chatassign.measures import Measures, measure_replication
 from chatassign.simulation import SimulationPlan
 
 DEFAULT_RETRIES = 2
+CONNECT_TIMEOUT = 10.0
+"""Seconds to wait for a Dask scheduler to answer before ``--cluster`` gives up."""
 
 
 class Task(NamedTuple):
@@ -194,6 +197,8 @@ class _DaskFuture(Protocol):
 class _DaskClient(Protocol):
     def nthreads(self) -> Mapping[str, int]: ...
 
+    def close(self) -> None: ...
+
     def scatter(self, data: bytes, *, hash: bool) -> _DaskFuture: ...
 
     def submit(
@@ -214,6 +219,22 @@ def _dask() -> ModuleType:
         raise UsageError("--cluster needs Dask: pip install 'chatassign[cluster]'") from None
 
 
+def _connect(distributed: ModuleType, address: str | None, timeout: float) -> object:
+    """``Client(address)`` within ``timeout`` seconds; a UsageError saying why not."""
+    try:
+        return distributed.Client(address, timeout=timeout, set_as_default=False)
+    except ValueError as error:  # the address itself: no port, unknown scheme
+        raise UsageError(
+            f"--cluster {address}: not a Dask scheduler address ({error}); "
+            "expected e.g. tcp://scheduler:8786"
+        ) from None
+    except (OSError, TimeoutError) as error:  # refused, unknown host, no answer
+        raise UsageError(
+            f"--cluster {address}: cannot reach the Dask scheduler within {timeout:g} s "
+            f"({error}); is it running, and is the address right?"
+        ) from None
+
+
 class DaskExecutor:
     """Runs tasks on a Dask distributed cluster: ``Client(address)``, or a client given.
 
@@ -227,17 +248,28 @@ class DaskExecutor:
         *,
         client: object = None,
         retries: int = DEFAULT_RETRIES,
+        timeout: float | None = None,
     ) -> None:
         distributed = _dask()
+        self._owned = client is None
         if client is None:
-            try:
-                client = distributed.Client(address)
-            except (OSError, TimeoutError) as error:
-                raise UsageError(f"cannot reach the Dask scheduler at {address}: {error}") from None
+            client = _connect(distributed, address, timeout or CONNECT_TIMEOUT)
         if not isinstance(client, distributed.Client):
             raise TypeError("client must be a dask.distributed.Client")
         self.client = cast(_DaskClient, client)
         self.retries = retries
+
+    def close(self) -> None:
+        """Close the client this executor opened (a client given stays open)."""
+        if self._owned:
+            self._owned = False
+            self.client.close()
+
+    def __enter__(self) -> DaskExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @property
     def workers(self) -> int:
@@ -286,7 +318,51 @@ def make_executor(workers: int | None = None, cluster: str | None = None) -> Exe
     return SerialExecutor() if count == 1 else ProcessExecutor(count)
 
 
+@contextlib.contextmanager
+def open_executor(workers: int | None = None, cluster: str | None = None) -> Iterator[Executor]:
+    """:func:`make_executor` for the length of a block: a Dask client is closed after it."""
+    executor = make_executor(workers, cluster)
+    try:
+        yield executor
+    finally:
+        if isinstance(executor, DaskExecutor):
+            executor.close()
+
+
+class CountingExecutor:
+    """Runs tasks on ``inner`` and tells ``progress`` (tasks done, tasks asked for so far).
+
+    For callers that submit tasks in several batches (the staffing search), so the
+    total grows as they go.
+    """
+
+    def __init__(self, inner: Executor, progress: Callable[[int, int], None]) -> None:
+        self.inner = inner
+        self.progress = progress
+        self.done = 0
+        self.asked = 0
+
+    @property
+    def workers(self) -> int:
+        """The inner executor's."""
+        return self.inner.workers
+
+    def run(self, plans: Sequence[SimulationPlan], tasks: Sequence[Task], done: Done) -> None:
+        """Run ``tasks`` on the inner executor, counting each one finished."""
+        self.asked += len(tasks)
+        self.progress(self.done, self.asked)
+
+        def counted(task: Task, values: Measures) -> None:
+            done(task, values)
+            self.done += 1
+            self.progress(self.done, self.asked)
+
+        self.inner.run(plans, tasks, counted)
+
+
 __all__ = [
+    "CONNECT_TIMEOUT",
+    "CountingExecutor",
     "DaskExecutor",
     "Done",
     "Executor",
@@ -295,6 +371,7 @@ __all__ = [
     "Task",
     "TaskFailedError",
     "make_executor",
+    "open_executor",
     "pack_plan",
     "run_packed",
     "unpack_plan",

@@ -33,6 +33,7 @@ from chatassign.facts import ReplicationFacts
 from chatassign.workload import Scenario
 
 if TYPE_CHECKING:  # matplotlib is imported only when a report is drawn
+    from jinja2 import Template
     from matplotlib.axes import Axes
 
 REPORT_EXTRA = ("matplotlib", "jinja2")
@@ -72,8 +73,8 @@ class Cell:
     best: bool
 
 
-def render_html(data: ComparisonReport, runs: Sequence[ArmRun], *, command: str) -> str:
-    """The whole HTML page for ``runs`` (their comparison in ``data``); ``command`` repeats it."""
+def page_template(name: str) -> Template:
+    """The Jinja2 template ``chatassign/templates/NAME`` (HTML autoescaped)."""
     require_report_extra()
     import jinja2
 
@@ -84,7 +85,12 @@ def render_html(data: ComparisonReport, runs: Sequence[ArmRun], *, command: str)
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    template = env.get_template("report.html.j2")
+    return env.get_template(name)
+
+
+def render_html(data: ComparisonReport, runs: Sequence[ArmRun], *, command: str) -> str:
+    """The whole HTML page for ``runs`` (their comparison in ``data``); ``command`` repeats it."""
+    template = page_template("report.html.j2")
     comparison = data.comparison
     scenario = runs[0].plan.scenario
     headings = [
@@ -175,28 +181,31 @@ def charts(runs: Sequence[ArmRun]) -> list[Chart]:
             "Wait-time distribution",
             "Share of assigned chats that waited at most x seconds (quantiles averaged over "
             "replications). Higher and further left is better.",
-            _svg(lambda ax: _wait_cdf(ax, labels, [run.facts for run in runs])),
+            draw_svg(lambda ax: _wait_cdf(ax, labels, [run.facts for run in runs])),
         ),
         Chart(
             "Assigned chats per agent",
             "Chats each agent received in the measurement window (mean over replications).",
-            _svg(lambda ax: _per_agent(ax, runs, "assigned", "assigned chats")),
+            draw_svg(lambda ax: _per_agent(ax, runs, "assigned", "assigned chats")),
         ),
         Chart(
             "Queue length over the day",
             "Chats waiting for an assignee, sampled through the day (mean over replications).",
-            _svg(lambda ax: _queue(ax, runs)),
+            draw_svg(lambda ax: _queue(ax, runs)),
         ),
         Chart(
             "Share of time at the cap",
             "Share of each agent's online time spent holding as many chats as the cap allows.",
-            _svg(lambda ax: _per_agent(ax, runs, "at_cap_share", "share of online time", 100.0)),
+            draw_svg(
+                lambda ax: _per_agent(ax, runs, "at_cap_share", "share of online time", 100.0)
+            ),
         ),
     ]
 
 
-def _svg(draw: Callable[[Axes], None]) -> str:
-    """Draw on a fresh figure and return its ``<svg>`` element (no XML prologue)."""
+def draw_svg(draw: Callable[[Axes], None], *, size: tuple[float, float] = (7.2, 3.2)) -> str:
+    """Draw on a fresh figure of ``size`` inches and return its ``<svg>`` element (no XML
+    prologue)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -211,7 +220,7 @@ def _svg(draw: Callable[[Axes], None]) -> str:
         "axes.spines.right": False,
     }
     with matplotlib.rc_context(style):  # type: ignore[arg-type]
-        figure = Figure(figsize=(7.2, 3.2), layout="constrained")
+        figure = Figure(figsize=size, layout="constrained")
         axes = figure.add_subplot()
         draw(axes)
         buffer = io.StringIO()
@@ -272,6 +281,8 @@ __all__ = [
     "Chart",
     "MissingReportExtraError",
     "charts",
+    "draw_svg",
+    "page_template",
     "render_html",
     "require_report_extra",
     "scenario_summary",

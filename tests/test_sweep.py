@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
+import socket
+import time
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from chatassign import execution
 from chatassign.cli import app
+from chatassign.cli import sweep as cli_sweep
 from chatassign.errors import UsageError
 from chatassign.execution import (
     DaskExecutor,
     Executor,
     ProcessExecutor,
     SerialExecutor,
+    Task,
     pack_plan,
     unpack_plan,
 )
@@ -270,3 +276,75 @@ def test_sweep_usage_errors_exit_2(args: list[str], message: str) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+# ---------------------------------------------------------------- clusters and progress
+
+
+def _unused_loopback_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        ("notanaddress", "not a Dask scheduler address"),
+        ("foo://host:1", "not a Dask scheduler address"),
+        (None, "cannot reach the Dask scheduler within 1 s"),
+    ],
+)
+def test_cluster_errors_are_clear_usage_errors(
+    address: str | None, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("dask.distributed", reason="the cluster extra is not installed")
+    monkeypatch.setattr(execution, "CONNECT_TIMEOUT", 1.0)
+    where = address or f"tcp://127.0.0.1:{_unused_loopback_port()}"
+    started = time.monotonic()
+    for command in (["sweep", "--vary", "method=balanced"], ["staff", "--team", "billing"]):
+        target = ["--target", "service_level>=0.8"] if command[0] == "staff" else []
+        result = runner.invoke(app, [*command, *target, "--cluster", where])
+        assert result.exit_code == 2, result.output
+        assert message in result.stderr
+        assert "Traceback" not in result.output
+    assert time.monotonic() - started < 30
+
+
+def test_the_dask_client_is_closed_after_the_block() -> None:
+    distributed = pytest.importorskip("dask.distributed", reason="the cluster extra")
+    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+        with execution.open_executor(cluster=cluster.scheduler_address) as executor:
+            assert isinstance(executor, DaskExecutor)
+            assert executor.client.nthreads()
+        assert getattr(executor.client, "status", None) == "closed"
+
+
+def test_counting_executor_reports_a_growing_total() -> None:
+    seen: list[tuple[int, int]] = []
+    counting = execution.CountingExecutor(SerialExecutor(), lambda d, t: seen.append((d, t)))
+    plan = plan_simulation(example_variants().base, replications=3, horizon=3600.0)
+    counting.run([plan], [Task(0, 0)], lambda task, values: None)
+    counting.run([plan], [Task(0, 1), Task(0, 2)], lambda task, values: None)
+    assert seen == [(0, 1), (1, 1), (1, 3), (2, 3), (3, 3)]
+
+
+STAFF = ["staff", "--target", "service_level>=0.8", "--team", "billing"]
+STAFF_QUICK = [*STAFF, "--replications", "3", "--horizon", "1h", "--workers", "1"]
+
+
+def test_staff_shows_one_bar_only_in_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = runner.invoke(app, [*STAFF_QUICK, "--no-by-interval", "--format", "json"])
+    assert plain.exit_code == 0, plain.output
+    assert plain.stderr == ""
+    screen = io.StringIO()
+
+    def terminal() -> Console:
+        return Console(file=screen, force_terminal=True, width=80)
+
+    monkeypatch.setattr(cli_sweep, "stderr_console", terminal)
+    shown = runner.invoke(app, [*STAFF_QUICK, "--no-by-interval", "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout == plain.stdout
+    assert "sizing" in screen.getvalue()

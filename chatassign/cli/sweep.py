@@ -3,21 +3,36 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from chatassign.cli.app import app, fail, stderr_console, stdout_console
+from chatassign.cli.options import (
+    REPORT_HELP,
+    atomic_writer,
+    command_line,
+    output_path,
+    write_report,
+)
 from chatassign.errors import ChatAssignError, UsageError
-from chatassign.execution import Executor, make_executor
+from chatassign.execution import CountingExecutor, Executor, open_executor
+from chatassign.html_report import require_report_extra
+from chatassign.html_sweep_report import render_sweep_html
 from chatassign.overrides import build_scenario, parse_overrides, read_source
 from chatassign.quantities import parse_duration
 from chatassign.report_sweep import (
@@ -29,6 +44,7 @@ from chatassign.staffing import StaffingSettings, parse_target, staffing_report
 from chatassign.sweep import (
     Journal,
     SweepProgress,
+    SweepResult,
     render_sweep_csv,
     render_sweep_json,
     run_sweep,
@@ -98,6 +114,14 @@ def sweep_command(
     resume: Annotated[
         bool, typer.Option(help="Reuse the replications already in --output's journal.")
     ] = False,
+    report: Annotated[
+        str | None,
+        typer.Option(
+            "--report",
+            help=REPORT_HELP + " Each metric against the first varied key other than "
+            "method, one line per value of the other keys.",
+        ),
+    ] = None,
     workers: WorkersOpt = None,
     cluster: ClusterOpt = None,
 ) -> None:
@@ -115,6 +139,9 @@ def sweep_command(
             raise UsageError("give at least one --vary KEY=V1,V2,...")
         if resume and output is None:
             raise UsageError("--resume needs --output (the folder holding the journal)")
+        report_path = output_path(report, suffix=".html")
+        if report_path is not None:
+            require_report_extra()
         axes = [parse_vary(text) for text in vary]
         source = read_source(scenario)
         base_overrides = parse_overrides(overrides or [])
@@ -131,14 +158,21 @@ def sweep_command(
             output.mkdir(parents=True, exist_ok=True)
             text = source.path.read_text(encoding="utf-8")
             journal = Journal(output / JOURNAL_NAME, sweep_identity(text, variants, axes))
-        executor = make_executor(workers, cluster)
-        with _progress_bar() as progress:
+        with open_executor(workers, cluster) as executor, _progress_bar("sweeping") as progress:
             result = run_sweep(
                 variants, axes, executor, journal=journal, resume=resume, progress=progress
             )
         if output is not None:
-            _write_atomically(output / "sweep.csv", render_sweep_csv(result))
-            _write_atomically(output / "sweep.json", render_sweep_json(result))
+            _write_text(output / "sweep.csv", render_sweep_csv(result))
+            _write_text(output / "sweep.json", render_sweep_json(result))
+        if report_path is not None:
+            args = _reproduce_arguments(scenario, vary, overrides, result, horizon=horizon)
+            html = render_sweep_html(
+                result,
+                command=command_line("sweep", args),
+                settings=_sweep_settings(result, overrides, horizon=horizon),
+            )
+            write_report(report_path, html, render_sweep_json(result))
         if output_format is SweepFormat.CSV:
             sys.stdout.write(render_sweep_csv(result))
         elif output_format is SweepFormat.JSON:
@@ -204,14 +238,19 @@ def staff_command(
             replications=replications,
             max_replications=max_replications,
         )
-        executor: Executor = make_executor(workers, cluster)
-        report = staffing_report(base, team, targets, executor, settings, by_interval=by_interval)
+        with open_executor(workers, cluster) as opened, _progress_bar("sizing") as progress:
+            executor: Executor = opened
+            if progress is not None:
+                executor = CountingExecutor(opened, progress)
+            report = staffing_report(
+                base, team, targets, executor, settings, by_interval=by_interval
+            )
         if output_format is StaffFormat.JSON:
             text = render_staffing_json(report)
             if output is None:
                 sys.stdout.write(text)
                 return
-            _write_atomically(output, text)
+            _write_text(output, text)
             return
         render_staffing_table(report, _wide_console())
     except ChatAssignError as error:
@@ -226,20 +265,9 @@ def _wide_console() -> Console:
     return console
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
-    folder = path.parent
-    if not folder.is_dir():
-        raise UsageError(f"cannot write {path}: no such folder {folder}")
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+def _write_text(path: Path, text: str) -> None:
+    with atomic_writer(path) as handle:
+        handle.write(text)
 
 
 def _seconds(text: str | None) -> float | None:
@@ -251,16 +279,50 @@ def _seconds(text: str | None) -> float | None:
         raise UsageError(str(error)) from None
 
 
+def _reproduce_arguments(
+    scenario: Path | None,
+    vary: Sequence[str],
+    sets: Sequence[str] | None,
+    result: SweepResult,
+    *,
+    horizon: str | None,
+) -> list[str]:
+    """The arguments that repeat a sweep: seed and replications always spelled out."""
+    args = [] if scenario is None else [str(scenario)]
+    args += [arg for text in vary for arg in ("--vary", text)]
+    args += ["--seed", str(result.seed), "--replications", str(result.replications)]
+    args += [] if horizon is None else ["--horizon", horizon]
+    return args + [arg for item in sets or () for arg in ("--set", item)]
+
+
+def _sweep_settings(
+    result: SweepResult, sets: Sequence[str] | None, *, horizon: str | None
+) -> list[tuple[str, str]]:
+    """(label, text) lines describing a sweep, for its report."""
+    lines = [(f"--vary {axis.key}", ", ".join(axis.values)) for axis in result.axes]
+    lines += [("--set", item) for item in sets or ()]
+    lines.append(("horizon", horizon if horizon is not None else "the scenario's"))
+    lines.append(("grid", f"{len(result.rows)} points, first --vary varying slowest"))
+    return lines
+
+
 @contextlib.contextmanager
-def _progress_bar() -> Iterator[SweepProgress | None]:
-    """One bar for the whole grid on stderr, only in a terminal."""
+def _progress_bar(description: str) -> Iterator[SweepProgress | None]:
+    """One bar on stderr, only in a terminal: tasks done of tasks asked for so far.
+
+    ``sweep`` knows its total at the start (with a time estimate); ``staff`` asks for
+    replications as its search goes, so its total grows and it shows the time spent.
+    """
     console = stderr_console()
     if not console.is_terminal:
         yield None
         return
-    columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    last: ProgressColumn = (
+        TimeRemainingColumn() if description == "sweeping" else TimeElapsedColumn()
+    )
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), last)
     with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task("sweeping", total=None)
+        task = bar.add_task(description, total=None)
 
         def advance(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)

@@ -1,0 +1,236 @@
+"""The self-contained HTML report of a sweep: each metric against the varied key, the table.
+
+Built with the machinery of :mod:`chatassign.html_report` (matplotlib SVG inlined in a
+Jinja2 page, ``templates/sweep.html.j2``): nothing is loaded from anywhere and the
+same sweep gives the same bytes.
+
+Which key is the x axis, and which lines are drawn (:func:`chart_layout`):
+
+* x is the first varied key other than ``method`` (in ``--vary`` order); when only
+  ``method`` is varied, x is the method.
+* one line per combination of the other varied keys' values: per method when
+  ``method`` is also varied, per value of the second key when two other keys are
+  varied, per (method, value) pair when both; a single line when x is the only key.
+
+x is numeric when every value reads as a number (``staff.billing=2..7``, caps),
+else the values are equally spaced in the order given (``100/h,150/h``).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from chatassign.html_report import Chart, draw_svg, page_template
+from chatassign.measures import MEASURES
+from chatassign.metrics import Estimate
+from chatassign.sweep import SweepResult
+from chatassign.variants import METHOD_KEY
+
+if TYPE_CHECKING:  # matplotlib is imported only when a report is drawn
+    from matplotlib.axes import Axes
+
+
+CHART_SIZE = (4.8, 3.0)
+"""Inches: two charts side by side on a wide page."""
+MAX_TICKS = 12
+"""Up to this many x values, each gets a tick labelled as written."""
+MAX_SHADED = 3
+"""With more lines than this, intervals are not shaded (they would hide each other)."""
+LINE_STYLES = ("-", "--", ":", "-.")
+"""Dash patterns, one per line in turn, so that lines drawn over each other stay visible."""
+
+
+@dataclass(frozen=True, slots=True)
+class MetricStyle:
+    """How a measure is shown: its label, the scale and unit of its values, which way is good."""
+
+    label: str
+    scale: float
+    unit: str
+    better: str
+    """``higher``, ``lower`` or empty (neither: a count of the workload)."""
+
+    def text(self, value: float) -> str:
+        """``value`` scaled, with its unit."""
+        digits = 3 if self.unit == "" and self.scale == 1.0 and abs(value) <= 1.0 else 1
+        number = f"{value * self.scale:.{digits}f}"
+        return number + ("" if not self.unit else f" {self.unit}")
+
+
+METRIC_STYLES: Mapping[str, MetricStyle] = {
+    "handed_off": MetricStyle("Handed-off chats", 1.0, "", ""),
+    "service_level": MetricStyle("Service level", 100.0, "%", "higher"),
+    "abandon_rate": MetricStyle("Abandon rate", 100.0, "%", "lower"),
+    "p_wait": MetricStyle("Chats that waited", 100.0, "%", "lower"),
+    "wait_mean_s": MetricStyle("Mean wait", 1.0, "s", "lower"),
+    "wait_p90_s": MetricStyle("90th-percentile wait", 1.0, "s", "lower"),
+    "queue_mean": MetricStyle("Mean queue length", 1.0, "chats", "lower"),
+    "utilization": MetricStyle("Utilisation", 100.0, "%", ""),
+    "cap_saturation": MetricStyle("Cap saturation", 100.0, "%", "lower"),
+    "jain": MetricStyle("Jain's fairness index", 1.0, "", "higher"),
+}
+"""One per ``MEASURES`` entry, in that order."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChartLayout:
+    """The x key, its values (and positions), and each line's label and rows."""
+
+    x_key: str
+    x_values: tuple[str, ...]
+    x_positions: tuple[float, ...]
+    numeric: bool
+    lines: tuple[tuple[str, tuple[int, ...]], ...]
+    """(label, row indexes in x order) per line; label empty for a single line."""
+    rule: str
+    """The layout in one sentence, for the page."""
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _short(key: str) -> str:
+    """``teamspaces.support.assignment.max_auto_assigned`` -> ``max_auto_assigned``."""
+    return key if key.startswith("staff.") else key.rsplit(".", 1)[-1]
+
+
+def chart_layout(result: SweepResult) -> ChartLayout:
+    """Which key is x and which lines are drawn (the module docstring's rule)."""
+    keys = [axis.key for axis in result.axes]
+    x_key = next((key for key in keys if key != METHOD_KEY), keys[0])
+    x_axis = result.axes[keys.index(x_key)]
+    others = [key for key in keys if key != x_key]
+    # The method first among the line keys: "balanced · max_auto_assigned=3".
+    others.sort(key=lambda key: key != METHOD_KEY)
+    numbers = [_number(value) for value in x_axis.values]
+    numeric = all(n is not None for n in numbers)
+    positions = tuple(
+        float(n) if n is not None and numeric else float(i) for i, n in enumerate(numbers)
+    )
+    values = {axis.key: axis.values for axis in result.axes}
+    lines: dict[tuple[int, ...], dict[str, int]] = {}
+    for index, row in enumerate(result.rows):
+        settings = dict(row.point.settings)
+        line = tuple(values[key].index(settings[key]) for key in others)
+        lines.setdefault(line, {})[settings[x_key]] = index
+    ordered = tuple(
+        (
+            " · ".join(
+                values[key][i] if key == METHOD_KEY else f"{_short(key)}={values[key][i]}"
+                for key, i in zip(others, line, strict=True)
+            ),
+            tuple(by_x[v] for v in x_axis.values if v in by_x),
+        )
+        for line, by_x in sorted(lines.items())
+    )
+    lines_rule = f"one line per {' × '.join(others)}" if others else "one line"
+    rule = f"x: {x_key}; {lines_rule}."
+    return ChartLayout(x_key, x_axis.values, positions, numeric, ordered, rule)
+
+
+def _draw_metric(ax: Axes, *, result: SweepResult, layout: ChartLayout, name: str) -> None:
+    style = METRIC_STYLES[name]
+    position = dict(zip(layout.x_values, layout.x_positions, strict=True))
+    for k, (label, indexes) in enumerate(layout.lines):
+        rows = [result.rows[i] for i in indexes]
+        xs = [position[dict(row.point.settings)[layout.x_key]] for row in rows]
+        estimates = [row.metrics[name] for row in rows]
+        ys = [e.mean * style.scale for e in estimates]
+        # Lines often coincide (common random numbers): dashes keep each one visible.
+        dashes = LINE_STYLES[k % len(LINE_STYLES)]
+        (line,) = ax.plot(xs, ys, dashes, marker="o", markersize=3, label=label or None)
+        bounds = [e.ci95 for e in estimates]
+        if len(layout.lines) <= MAX_SHADED and all(b is not None for b in bounds):
+            lows = [b[0] * style.scale for b in bounds if b is not None]
+            highs = [b[1] * style.scale for b in bounds if b is not None]
+            ax.fill_between(xs, lows, highs, color=line.get_color(), alpha=0.15, linewidth=0)
+    if not layout.numeric or len(layout.x_values) <= MAX_TICKS:
+        ax.set_xticks(layout.x_positions, layout.x_values)
+    ax.set_xlabel(layout.x_key)
+    ax.set_ylabel(style.label.lower() + (f" ({style.unit})" if style.unit else ""))
+    ax.grid(alpha=0.3)
+    if len(layout.lines) > MAX_SHADED:  # many lines: the legend below, off the data
+        ax.legend(frameon=False, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+    elif any(label for label, _ in layout.lines):
+        ax.legend(frameon=False, fontsize=8)
+
+
+def sweep_charts(result: SweepResult, layout: ChartLayout) -> list[Chart]:
+    """One chart per measure: its mean against the x key, a shaded 95 % interval per line."""
+    charts = []
+    for name in MEASURES:
+        style = METRIC_STYLES[name]
+        caption = f"Mean over {result.replications} replications"
+        shaded = result.replications > 1 and len(layout.lines) <= MAX_SHADED
+        caption += ", shaded: 95 % interval (in the table)." if shaded else "."
+        if style.better:
+            caption += f" {style.better.capitalize()} is better."
+        draw = functools.partial(_draw_metric, result=result, layout=layout, name=name)
+        charts.append(Chart(style.label, caption, draw_svg(draw, size=CHART_SIZE)))
+    return charts
+
+
+@dataclass(frozen=True, slots=True)
+class TableCell:
+    """A measure's mean and its ± half-width (empty with one replication)."""
+
+    value: str
+    spread: str
+
+
+def _cell(style: MetricStyle, est: Estimate) -> TableCell:
+    spread = "" if est.half_width is None else "± " + style.text(est.half_width)
+    return TableCell(style.text(est.mean), spread)
+
+
+def render_sweep_html(
+    result: SweepResult,
+    *,
+    command: str,
+    settings: Sequence[tuple[str, str]],
+) -> str:
+    """The whole HTML page of ``result``; ``command`` repeats the sweep, ``settings``
+    are (label, text) lines describing it."""
+    layout = chart_layout(result)
+    rows = [
+        (
+            [value for _, value in row.point.settings],
+            row.replications,
+            [_cell(METRIC_STYLES[name], row.metrics[name]) for name in MEASURES],
+        )
+        for row in result.rows
+    ]
+    return page_template("sweep.html.j2").render(
+        title=result.scenario,
+        summary=(
+            f"{len(result.rows)} grid points × {result.replications} replications, "
+            f"seed {result.seed}, common random numbers"
+        ),
+        settings=settings,
+        rule=layout.rule,
+        keys=[axis.key for axis in result.axes],
+        metrics=[METRIC_STYLES[name] for name in MEASURES],
+        rows=rows,
+        charts=sweep_charts(result, layout),
+        command=command,
+        seed=result.seed,
+    )
+
+
+__all__ = [
+    "METRIC_STYLES",
+    "ChartLayout",
+    "MetricStyle",
+    "chart_layout",
+    "render_sweep_html",
+    "sweep_charts",
+]
