@@ -31,6 +31,7 @@ from types import MappingProxyType
 
 import simpy
 
+from chatassign.distributions import Constant, Exponential
 from chatassign.model import (
     LIVE_AGENT_PERMISSION,
     AIAgent,
@@ -45,7 +46,6 @@ from chatassign.model import (
     User,
     Workspace,
 )
-from chatassign.quantities import Constant, Exponential
 from chatassign.simulation import plan_simulation, simulate
 from chatassign.workload import ArrivalStream, RateSegment, Scenario, Workload
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chatassign.analytic import erlang_a, erlang_c
+from chatassign.distributions import Exponential
 from chatassign.model import Method, Workspace
-from chatassign.quantities import Exponential
 from chatassign.workload import Workload
 
 

@@ -6,27 +6,12 @@ rates are per second. Standard library only.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Protocol
 
+from chatassign.distributions import Distribution
 from chatassign.model import Workspace
-
-
-class Distribution(Protocol):
-    """A distribution of durations in seconds (see ``quantities.py`` for the parsers)."""
-
-    @property
-    def mean(self) -> float:
-        """The mean, in seconds."""
-
-    def sample(self, rng: random.Random) -> float:
-        """One draw, in seconds, from ``rng``."""
-
-    def describe(self) -> str:
-        """Canonical text, as a scenario file would spell it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from types import MappingProxyType
 
+from chatassign.distributions import Constant, Distribution, Exponential
 from chatassign.model import (
     LIVE_AGENT_PERMISSION,
     AIAgent,
@@ -33,35 +32,11 @@ from chatassign.workload import (
     Workload,
 )
 
-
-@dataclass(frozen=True, slots=True)
-class Fixed:
-    """Always ``value`` seconds."""
-
-    value: float
-
-    @property
-    def mean(self) -> float:
-        return self.value
-
-    def sample(self, rng: random.Random) -> float:
-        return self.value
-
-    def describe(self) -> str:
-        return f"constant({self.value})"
-
-
-@dataclass(frozen=True, slots=True)
-class Expo:
-    """Exponential with ``mean`` seconds (one ``rng.random()`` per draw)."""
-
-    mean: float
-
-    def sample(self, rng: random.Random) -> float:
-        return -self.mean * math.log(1.0 - rng.random())
-
-    def describe(self) -> str:
-        return f"exponential(mean={self.mean})"
+Fixed = Constant
+"""Always ``value`` seconds (the scenario files' ``constant(x)``)."""
+Expo = Exponential
+"""Exponential with ``mean`` seconds, one ``rng.random()`` per draw."""
+INSTANT = Constant(0.0)
 
 
 AGENT_ROLE = Role("agent", frozenset({LIVE_AGENT_PERMISSION}))
@@ -114,14 +89,14 @@ def scenario(
     ws: Workspace,
     *,
     rate: float,
-    handle: Expo | Fixed,
+    handle: Distribution,
     horizon: float,
     warmup: float = 0.0,
-    patience: Expo | Fixed | None = None,
+    patience: Distribution | None = None,
     slowdown: tuple[float, ...] = (1.0,),
     seed: int = 1,
     replications: int = 1,
-    ai_time: Expo | Fixed = Fixed(0.0),
+    ai_time: Distribution = INSTANT,
     probability: float = 1.0,
     shifts: Mapping[str, tuple[Interval, ...]] | None = None,
     voluntary: VoluntaryBehaviour | None = None,

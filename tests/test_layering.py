@@ -12,6 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "chatassign"
 
 CORE = {
     "chatassign.analytic",
+    "chatassign.distributions",
     "chatassign.engine",
     "chatassign.errors",
     "chatassign.estimate",

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chatassign.quantities import (
+from chatassign.distributions import (
     Constant,
     Distribution,
     Empirical,
@@ -20,12 +20,10 @@ from chatassign.quantities import (
     Gamma,
     Lognormal,
     Uniform,
-    format_duration,
     load_empirical,
     parse_distribution,
-    parse_duration,
-    parse_rate,
 )
+from chatassign.quantities import format_duration, parse_duration, parse_rate
 
 # Characters that make up the grammar, so random text often comes close to valid input.
 GRAMMAR_TEXT = st.text(alphabet="0123456789.eE+-/=(), dhmsinxabcgloprtuwy\t", max_size=30)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from chatassign.distributions import Lognormal
 from chatassign.model import Method, Plan
-from chatassign.quantities import Lognormal
 from chatassign.scenario import (
     InvalidScenarioError,
     MissingScenarioFileError,

@@ -14,13 +14,13 @@ from typer.testing import CliRunner
 
 from chatassign.cli import app
 from chatassign.cli.simulate import atomic_writer
+from chatassign.distributions import Exponential
 from chatassign.estimate import ErlangEstimate, NoEstimate, erlang_estimate
 from chatassign.facts import WaitSketch
 from chatassign.metrics import estimate, jain_index, max_min_ratio, t_quantile_975
 from chatassign.model import Method
-from chatassign.quantities import Exponential
 from chatassign.report import TRACE_HEADER
-from tests.sim_world import Expo, scenario, workspace
+from tests.sim_world import Expo, Fixed, scenario, workspace
 
 runner = CliRunner()
 
@@ -191,5 +191,7 @@ def test_erlang_estimate_only_when_the_model_fits() -> None:
     assert est.servers == 10
     assert est.p_wait == pytest.approx(0.668732, abs=1e-6)
     assert est.service_level == pytest.approx(0.520833, abs=1e-6)
-    assert isinstance(erlang_estimate(ws, fits.workload), NoEstimate)  # not an Exponential
+    fixed = scenario(ws, rate=9 / 60, handle=Fixed(60.0), horizon=3600.0, threshold=20.0)
+    assert fixed.workload is not None
+    assert isinstance(erlang_estimate(ws, fixed.workload), NoEstimate)  # not exponential
     assert isinstance(erlang_estimate(ws, exp_workload, Method.VOLUNTARY), NoEstimate)

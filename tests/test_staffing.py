@@ -11,11 +11,11 @@ from typer.testing import CliRunner
 
 from chatassign.analytic import erlang_c
 from chatassign.cli import app
+from chatassign.distributions import Exponential
 from chatassign.errors import UsageError
 from chatassign.execution import ProcessExecutor, SerialExecutor, Task
 from chatassign.measures import MEASURES, Measures, combine
 from chatassign.metrics import Estimate
-from chatassign.quantities import Exponential
 from chatassign.simulation import plan_simulation
 from chatassign.staffing import (
     Target,

@@ -26,7 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from chatassign import quantities
+from chatassign import distributions, quantities
 from chatassign.model import DEFAULT_CAP, Method, Plan
 
 DURATION_PATTERN = (
@@ -54,18 +54,18 @@ def _rate(value: object) -> float:
         raise PydanticCustomError("bad-rate", str(error)) from None
 
 
-def _distribution(value: object, info: ValidationInfo) -> quantities.Distribution:
+def _distribution(value: object, info: ValidationInfo) -> distributions.Distribution:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise PydanticCustomError(
             "bad-distribution", "expected a distribution such as exponential(mean=2m)"
         )
     try:
-        parsed = quantities.parse_distribution(value)
-        if isinstance(parsed, quantities.EmpiricalFile):
+        parsed = distributions.parse_distribution(value)
+        if isinstance(parsed, distributions.EmpiricalFile):
             context = info.context if isinstance(info.context, dict) else {}
             base = context.get("base_dir")
             folder = base if isinstance(base, Path) else Path()
-            return quantities.load_empirical(folder / parsed.path, source=parsed.path)
+            return distributions.load_empirical(folder / parsed.path, source=parsed.path)
         return parsed
     except ValueError as error:
         raise PydanticCustomError("bad-distribution", str(error)) from None
@@ -114,7 +114,7 @@ Rate = Annotated[
     ),
 ]
 DistributionText = Annotated[
-    quantities.Distribution,
+    distributions.Distribution,
     PlainValidator(_distribution),
     PlainSerializer(lambda distribution: distribution.describe()),
     WithJsonSchema(
@@ -233,7 +233,7 @@ class ArrivalModel(_Model):
     rate: RateOrSchedule
     handoff_probability: float = Field(default=1.0, json_schema_extra={"minimum": 0, "maximum": 1})
     ai_time: DistributionText = Field(
-        default_factory=lambda: quantities.Constant(0.0),
+        default_factory=lambda: distributions.Constant(0.0),
         json_schema_extra={"default": "constant(0s)"},
     )
     languages: dict[str, float] = {}

@@ -6,14 +6,13 @@ hold running sums and time-weighted areas, never a list of every chat.
 
 from __future__ import annotations
 
-import functools
 import math
 import random
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from chatassign.facts import AgentFacts
-from chatassign.workload import ArrivalStream, Distribution
+from chatassign.workload import ArrivalStream
 
 PENDING, OPEN, ENDED = 0, 1, 2
 """A customer's state in the books."""
@@ -40,31 +39,6 @@ class Alarm(Generic[T]):
 
 NORMAL = 1
 """SimPy's priority of ordinary events (``simpy.events.NORMAL``)."""
-
-
-def sampler(dist: Distribution, rng: random.Random) -> Callable[[], float]:
-    """A no-argument draw from ``dist``: its own fast ``sampler`` when it has one.
-
-    A fast sampler draws exactly what ``sample`` would (the quantities module
-    promises it), so the choice never changes results.
-    """
-    fast = getattr(dist, "sampler", None)
-    if callable(fast):
-        draw: Callable[[], float] = fast(rng)
-        return draw
-    return functools.partial(dist.sample, rng)
-
-
-class ZeroDelay:
-    """The constant 0 s distribution: instant pickup when a scenario gives no behaviour."""
-
-    mean = 0.0
-
-    def sample(self, rng: random.Random) -> float:
-        return 0.0
-
-    def describe(self) -> str:
-        return "constant(0)"
 
 
 class Customer:
@@ -227,7 +201,7 @@ class Arrivals:
         self.rng = rng
         self.random = rng.random
         self.probability = stream.handoff_probability
-        self.ai_time = sampler(stream.ai_time, ai_rng)
+        self.ai_time = stream.ai_time.sampler(ai_rng)
         self.ai_zero = stream.ai_time.mean <= 0.0
         schedule = stream.schedule
         single = len(schedule) == 1 and schedule[0].until == math.inf and schedule[0].rate > 0

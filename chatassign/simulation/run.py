@@ -18,6 +18,7 @@ from typing import cast
 
 import simpy
 
+from chatassign.distributions import Constant, Distribution
 from chatassign.engine import Assignment, Engine, EngineEvent, Outcome
 from chatassign.facts import ChatCounts, ChatRecord, ReplicationFacts, WaitSketch
 from chatassign.model import Chat, ChatId, Method, OnAway, Workspace
@@ -32,11 +33,8 @@ from chatassign.simulation.books import (
     Customer,
     Saturation,
     T,
-    ZeroDelay,
-    sampler,
 )
 from chatassign.simulation.plan import Progress, SimulationPlan, random_stream
-from chatassign.workload import Distribution
 
 _PROGRESS_TICKS = 100
 
@@ -96,17 +94,17 @@ class ReplicationRun:
             Arrivals(s, rng(f"arrivals:{s.ai_agent}"), ai_rng, voluntary=s.ai_agent in voluntary_ai)
             for s in workload.arrivals
         ]
-        self.draw_work = sampler(workload.handle_time, rng("handle_time"))
+        self.draw_work = workload.handle_time.sampler(rng("handle_time"))
         patience = workload.patience
-        self.draw_patience = sampler(patience, rng("patience")) if patience else None
+        self.draw_patience = patience.sampler(rng("patience")) if patience else None
         slowdown = workload.concurrency_slowdown or (1.0,)
         self.slowdown = slowdown
         self.shared = any(s != slowdown[0] for s in slowdown)
         """Processor sharing matters only when the slowdown changes with the load."""
         self.flat_factor = slowdown[0]
         behaviour = workload.voluntary
-        pickup: Distribution = behaviour.pickup_delay if behaviour else ZeroDelay()
-        self.draw_pickup = sampler(pickup, rng("pickup"))
+        pickup: Distribution = behaviour.pickup_delay if behaviour else Constant(0.0)
+        self.draw_pickup = pickup.sampler(rng("pickup"))
         self.self_limit = behaviour.self_limit if behaviour else 3
         self.requeue = workspace.options.on_away is OnAway.REQUEUE
 
