@@ -17,6 +17,9 @@ GOLDEN = DATA / "golden"
 INVALID = DATA / "invalid"
 ROOT = Path(__file__).resolve().parent.parent
 
+HANG_GUARD_S = 60
+"""Only a hang fails this bound; speed goals live in benchmarks/, not in tests."""
+
 
 def run(*args: str) -> Result:
     result = CliRunner(env={"COLUMNS": "100", "NO_COLOR": "1"}).invoke(app, list(args))
@@ -148,7 +151,7 @@ def test_hostile_input_gives_a_located_error(name: str, tmp_path: Path) -> None:
     path.write_bytes(content)
     started = time.perf_counter()
     result = run("validate", "--format", "json", str(path))
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < HANG_GUARD_S
     assert result.exit_code == 1
     records = json.loads(result.stdout)
     assert code in [r["code"] for r in records]
@@ -170,7 +173,7 @@ def test_fifty_megabyte_file_is_refused_quickly(tmp_path: Path) -> None:
         stream.write(line * (50_000_000 // len(line) + 1))
     started = time.perf_counter()
     result = run("validate", str(path))
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < HANG_GUARD_S
     assert result.exit_code == 1
     assert "file-too-large" in result.stdout
     assert "50.0 MB" in result.stdout
@@ -199,15 +202,14 @@ def test_unreadable_file_is_an_error(tmp_path: Path) -> None:
         path.chmod(0o644)
 
 
-def test_validating_many_files_is_fast(tmp_path: Path) -> None:
-    # benchmarks/bench_validate.py measures 1,000 files; 100 here keep the suite quick.
+def test_validating_many_files(tmp_path: Path) -> None:
+    # Speed is measured by benchmarks/bench_validate.py (1,000 files), not here.
     text = (ROOT / "chatassign" / "examples" / "acme.yaml").read_text(encoding="utf-8")
     for i in range(100):
         (tmp_path / f"s{i:03d}.yaml").write_text(text, encoding="utf-8")
-    started = time.perf_counter()
     result = run("validate", str(tmp_path))
     assert result.exit_code == 0
-    assert time.perf_counter() - started < 10
+    assert result.stdout.count("ok ") == 100
 
 
 def test_a_long_source_line_is_shown_cut_around_the_problem(tmp_path: Path) -> None:

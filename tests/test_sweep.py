@@ -309,7 +309,7 @@ def test_cluster_errors_are_clear_usage_errors(
         assert result.exit_code == 2, result.output
         assert message in result.stderr
         assert "Traceback" not in result.output
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < 60  # a hang guard: each connection gives up after 1 s
 
 
 def test_the_dask_client_is_closed_after_the_block() -> None:
