@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from chatassign.arms import Settings, arms_of, arms_report, plan_arms, run_arms
 from chatassign.cli.app import app, fail, stdout_console
@@ -16,6 +14,8 @@ from chatassign.cli.options import (
     OUTPUT_HELP,
     REPORT_HELP,
     SET_HELP,
+    Renderers,
+    ReportFormat,
     command_line,
     output_path,
     parse_caps,
@@ -24,9 +24,8 @@ from chatassign.cli.options import (
     parse_sets,
     reproduce_arguments,
     write_report,
-    write_text,
 )
-from chatassign.cli.simulate import TABLE_WIDTH, ReportFormat, progress_bar
+from chatassign.cli.simulate import progress_bar
 from chatassign.comparison import compare
 from chatassign.comparison_report import (
     ComparisonReport,
@@ -108,34 +107,23 @@ def compare_command(
             )
             html = render_html(data, runs, command=command_line("compare", args))
             write_report(report_path, html, render_comparison_json(data))
-        _emit(data, output_format, output_path(output))
+        COMPARISON_OUTPUT.emit(data, output_format, output_path(output), stdout_console())
     except ChatAssignError as error:
         raise fail(error) from None
 
 
+COMPARISON_OUTPUT = Renderers[ComparisonReport](
+    table=render_comparison_table,
+    json=render_comparison_json,
+    markdown=render_comparison_markdown,
+    csv=render_comparison_csv,
+)
+"""How ``compare`` prints in each ``--format``."""
+
+
 def render(data: ComparisonReport, output_format: ReportFormat) -> str:
     """The comparison as text in ``output_format`` (the table at ``TABLE_WIDTH``, no colour)."""
-    if output_format is ReportFormat.JSON:
-        return render_comparison_json(data)
-    if output_format is ReportFormat.MARKDOWN:
-        return render_comparison_markdown(data)
-    if output_format is ReportFormat.CSV:
-        return render_comparison_csv(data)
-    capture = Console(width=TABLE_WIDTH, color_system=None, highlight=False, soft_wrap=False)
-    with capture.capture() as captured:
-        render_comparison_table(data, capture)
-    return captured.get()
-
-
-def _emit(data: ComparisonReport, output_format: ReportFormat, output: Path | None) -> None:
-    if output is None and output_format is ReportFormat.TABLE:
-        render_comparison_table(data, stdout_console())
-        return
-    text = render(data, output_format)
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        write_text(output, text)
+    return COMPARISON_OUTPUT.text(data, output_format)
 
 
 __all__ = ["compare_command", "render"]

@@ -5,16 +5,73 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
-from typing import TextIO
+from typing import Generic, TextIO, TypeVar
+
+from rich.console import Console
 
 from chatassign.errors import UsageError
 from chatassign.model import Method
 from chatassign.overrides import Override, parse_overrides
 from chatassign.quantities import parse_duration
 from chatassign.simulation import SimulationPlan
+
+TABLE_WIDTH = 100
+"""The table's width when it goes to a file or a pipe (a terminal uses its own width)."""
+
+
+class ReportFormat(StrEnum):
+    """How ``simulate`` and ``compare`` print their result."""
+
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    CSV = "csv"
+
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Renderers(Generic[R]):
+    """How one kind of result is shown in each ``--format``."""
+
+    table: Callable[[R, Console], None]
+    json: Callable[[R], str]
+    markdown: Callable[[R], str]
+    csv: Callable[[R], str]
+
+    def text(self, result: R, output_format: ReportFormat) -> str:
+        """``result`` as text (the table at ``TABLE_WIDTH``, without colour)."""
+        if output_format is ReportFormat.JSON:
+            return self.json(result)
+        if output_format is ReportFormat.MARKDOWN:
+            return self.markdown(result)
+        if output_format is ReportFormat.CSV:
+            return self.csv(result)
+        capture = Console(width=TABLE_WIDTH, color_system=None, highlight=False, soft_wrap=False)
+        with capture.capture() as captured:
+            self.table(result, capture)
+        return captured.get()
+
+    def emit(
+        self, result: R, output_format: ReportFormat, output: Path | None, console: Console
+    ) -> None:
+        """Print ``result`` (a table straight to ``console``), or write it to ``output``."""
+        if output is None and output_format is ReportFormat.TABLE:
+            self.table(result, console)
+            return
+        text = self.text(result, output_format)
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            write_text(output, text)
+
 
 REPORTS_DIR = Path("reports")
 """Where ``--output`` and ``--report`` put a bare file name."""

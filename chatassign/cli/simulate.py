@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import sys
 from collections.abc import Callable, Iterator, Sequence
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TextIO
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
 
 from chatassign.arms import Arm, ArmRun, Settings, arms_of, arms_report, plan_arms, run_arms
@@ -21,6 +18,8 @@ from chatassign.cli.options import (
     OUTPUT_HELP,
     REPORT_HELP,
     SET_HELP,
+    Renderers,
+    ReportFormat,
     atomic_writer,
     command_line,
     output_path,
@@ -29,7 +28,6 @@ from chatassign.cli.options import (
     parse_sets,
     reproduce_arguments,
     write_report,
-    write_text,
 )
 from chatassign.comparison import Comparison, compare
 from chatassign.comparison_report import ComparisonReport
@@ -52,16 +50,10 @@ from chatassign.simulation import SimulationPlan, TraceSink
 _PROGRESS_MIN_CHATS = 200_000
 """Show a progress bar only for runs expected to hand off at least this many chats."""
 
-TABLE_WIDTH = 100
-
-
-class ReportFormat(StrEnum):
-    """How ``simulate`` and ``compare`` print their result."""
-
-    TABLE = "table"
-    JSON = "json"
-    MARKDOWN = "markdown"
-    CSV = "csv"
+SIMULATION_OUTPUT = Renderers[SimulationReport](
+    table=render_table, json=render_json, markdown=render_markdown, csv=render_csv
+)
+"""How ``simulate`` prints in each ``--format``."""
 
 
 @app.command("simulate")
@@ -129,7 +121,7 @@ def simulate_command(
             command = command_line("simulate", args)
             html = render_html(data, runs, command=command)
             write_report(report_path, html, render_json(result))
-        _emit(result, output_format, output_path(output))
+        SIMULATION_OUTPUT.emit(result, output_format, output_path(output), stdout_console())
     except ChatAssignError as error:
         raise fail(error) from None
 
@@ -155,30 +147,6 @@ def _run(
             sink = _trace_writer(stack.enter_context(atomic_writer(trace)))
         progress = stack.enter_context(progress_bar([plan for _, _, plan in planned]))
         return run_arms(planned, trace=sink, progress=progress)
-
-
-def _emit(report: SimulationReport, output_format: ReportFormat, output: Path | None) -> None:
-    if output is None and output_format is ReportFormat.TABLE:
-        render_table(report, stdout_console())
-        return
-    text = _render(report, output_format)
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        write_text(output, text)
-
-
-def _render(report: SimulationReport, output_format: ReportFormat) -> str:
-    if output_format is ReportFormat.JSON:
-        return render_json(report)
-    if output_format is ReportFormat.MARKDOWN:
-        return render_markdown(report)
-    if output_format is ReportFormat.CSV:
-        return render_csv(report)
-    capture = Console(width=TABLE_WIDTH, color_system=None, highlight=False, soft_wrap=False)
-    with capture.capture() as captured:
-        render_table(report, capture)
-    return captured.get()
 
 
 def _trace_writer(handle: TextIO) -> TraceSink:
