@@ -31,6 +31,7 @@ from typing import NamedTuple, Protocol, cast
 from chatassign.errors import ChatAssignError, UsageError
 from chatassign.measures import Measures, measure_replication
 from chatassign.simulation import SimulationPlan
+from chatassign.simulation.parallel import worker_pool
 
 DEFAULT_RETRIES = 2
 CONNECT_TIMEOUT = 10.0
@@ -147,16 +148,13 @@ class ProcessExecutor:
         failures: dict[Task, int] = {}
         remaining = list(tasks)
         while remaining:
-            pool = ProcessPoolExecutor(
-                max_workers=min(self._workers, len(remaining)),
-                mp_context=get_context(method),
+            with worker_pool(
+                min(self._workers, len(remaining)),
+                context=get_context(method),
                 initializer=_load_worker_plans,
                 initargs=(packed,),
-            )
-            try:
+            ) as pool:
                 remaining = self._run_pool(pool, remaining, done, failures)
-            finally:
-                pool.shutdown(wait=True, cancel_futures=True)
 
     def _run_pool(
         self,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from enum import IntEnum
 
 import typer
@@ -70,11 +69,8 @@ def root(
 
 
 def main() -> None:
-    """The console-script entry point."""
+    """Run the command line (``chatassign.__main__`` handles Ctrl-C around it)."""
     try:
         app()
     except ChatAssignError as error:
         raise SystemExit(int(fail(error).exit_code)) from None
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        raise SystemExit(130) from None

@@ -6,10 +6,13 @@ result is the serial one, byte for byte.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.context import BaseContext
 
 from chatassign.engine import EngineEvent
 from chatassign.facts import ReplicationFacts
@@ -69,13 +72,56 @@ def _simulate_parallel(
 ) -> tuple[ReplicationFacts, ...]:
     # Forked workers inherit the plan (workspaces hold mapping proxies, which do not
     # pickle); only replication numbers and facts cross the process boundary.
-    context = get_context("fork")
-    with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=_set_worker_plan, initargs=(plan,)
+    with worker_pool(
+        jobs, context=get_context("fork"), initializer=_set_worker_plan, initargs=(plan,)
     ) as pool:
+        # submit, not map: map cancels its futures on an interrupt, which on 3.11 races
+        # the pool's clean-up of the workers worker_pool terminates.
+        futures = [pool.submit(_run_in_worker, r) for r in range(plan.replications)]
         results: list[ReplicationFacts] = []
-        for facts in pool.map(_run_in_worker, range(plan.replications)):
-            results.append(facts)
+        for future in futures:
+            results.append(future.result())
             if progress is not None:
                 progress(len(results) / plan.replications)
     return tuple(results)
+
+
+@contextlib.contextmanager
+def worker_pool(
+    jobs: int,
+    *,
+    context: BaseContext,
+    initializer: Callable[..., None],
+    initargs: tuple[object, ...],
+) -> Iterator[ProcessPoolExecutor]:
+    """A process pool whose workers leave Ctrl-C to the parent.
+
+    On any exception in the parent (a Ctrl-C above all) the workers are terminated at
+    once instead of being waited for, with further Ctrl-C ignored meanwhile, so a run
+    stops promptly and never hangs in shutdown; the exception then goes on.
+    """
+    pool = ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(initializer, initargs),
+    )
+    try:
+        yield pool
+    except BaseException:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            # ProcessPoolExecutor has no public way to stop running tasks. No
+            # cancel_futures: on 3.11 it races the pool's own clean-up of a broken pool.
+            for process in list(pool._processes.values()):
+                process.terminate()
+            pool.shutdown(wait=False)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _start_worker(initializer: Callable[..., None], initargs: tuple[object, ...]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    initializer(*initargs)
