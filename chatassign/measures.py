@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from chatassign.metrics import Estimate, estimate, summarize_replication
+from chatassign.metrics import Estimate, estimate_defined, summarize_replication
 from chatassign.simulation import SimulationPlan, run_replication
 
 MEASURES: tuple[str, ...] = (
@@ -46,9 +46,9 @@ def measure_replication(plan: SimulationPlan, replication: int) -> Measures:
     saturation = [share for _, share in summary.cap_saturation]
     return (
         float(summary.counts["handed_off"]),
-        summary.service_level,
-        summary.abandon_rate,
-        summary.p_wait,
+        _nan_if_none(summary.service_level),
+        _nan_if_none(summary.abandon_rate),
+        _nan_if_none(summary.p_wait),
         summary.wait["mean"],
         summary.wait["p90"],
         summary.queue_mean,
@@ -63,8 +63,19 @@ def _mean(values: Sequence[float]) -> float:
 
 
 def combine(samples: Sequence[Measures]) -> dict[str, Estimate]:
-    """Each measure's mean over replications (in the order given) and its 95 % interval."""
-    return {name: estimate([sample[i] for sample in samples]) for i, name in enumerate(MEASURES)}
+    """Each measure's mean over replications (in the order given) and its 95 % interval.
+
+    NaN marks a share that is undefined in a replication (no chat handed off); those
+    replications are left out of that measure, as ``metrics.estimate_defined`` does.
+    """
+    return {
+        name: estimate_defined([None if math.isnan(s[i]) else s[i] for s in samples])
+        for i, name in enumerate(MEASURES)
+    }
+
+
+def _nan_if_none(value: float | None) -> float:
+    return math.nan if value is None else value
 
 
 __all__ = ["MEASURES", "Measures", "combine", "measure_replication"]

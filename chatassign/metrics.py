@@ -102,6 +102,17 @@ def estimate(values: Sequence[float]) -> Estimate:
     return Estimate(mean, (mean - half, mean + half))
 
 
+def estimate_defined(values: Sequence[float | None]) -> Estimate:
+    """``estimate`` over the replications where the value is defined.
+
+    A share of handed-off chats is undefined in a replication that handed none off
+    (everybody away, no traffic); such replications are left out rather than counted
+    as 0. When no replication defines it, the mean is NaN (shown as "—", JSON null).
+    """
+    known = [v for v in values if v is not None]
+    return estimate(known) if known else Estimate(math.nan, None)
+
+
 @dataclass(frozen=True, slots=True)
 class AgentSummary:
     """One agent over the window (means over replications)."""
@@ -123,9 +134,10 @@ class ReplicationSummary:
     counts: dict[str, int]
     wait: dict[str, float]
     """mean, p50, p90, p95, p99, max, in seconds."""
-    p_wait: float
-    service_level: float
-    abandon_rate: float
+    p_wait: float | None
+    """None (like service_level and abandon_rate) when no chat was handed off."""
+    service_level: float | None
+    abandon_rate: float | None
     queue_mean: float
     queue_max: int
     agents: tuple[AgentSummary, ...]
@@ -158,6 +170,11 @@ class MethodSummary:
 
 def _share(part: float, whole: float) -> float:
     return part / whole if whole > 0 else 0.0
+
+
+def _rate(part: float, whole: float) -> float | None:
+    """``part / whole``, or None when ``whole`` is 0: a share of nothing is undefined."""
+    return part / whole if whole > 0 else None
 
 
 def jain_index(values: Sequence[float]) -> float:
@@ -212,9 +229,9 @@ def summarize_replication(facts: ReplicationFacts, *, threshold: float) -> Repli
             "with_ai_at_end": counts.with_ai_at_end,
         },
         wait=wait,
-        p_wait=_share(facts.waited, handed),
-        service_level=_share(facts.within_threshold, handed),
-        abandon_rate=_share(counts.abandoned, handed),
+        p_wait=_rate(facts.waited, handed),
+        service_level=_rate(facts.within_threshold, handed),
+        abandon_rate=_rate(counts.abandoned, handed),
         queue_mean=_share(facts.queue_area, duration),
         queue_max=facts.queue_max,
         agents=agents,
@@ -262,9 +279,9 @@ def summarize(
         threshold=threshold,
         counts={key: mean([r.counts[key] for r in reps]) for key in first.counts},
         wait={key: estimate([r.wait[key] for r in reps]) for key in first.wait},
-        p_wait=estimate([r.p_wait for r in reps]),
-        service_level=estimate([r.service_level for r in reps]),
-        abandon_rate=estimate([r.abandon_rate for r in reps]),
+        p_wait=estimate_defined([r.p_wait for r in reps]),
+        service_level=estimate_defined([r.service_level for r in reps]),
+        abandon_rate=estimate_defined([r.abandon_rate for r in reps]),
         queue_mean=estimate([r.queue_mean for r in reps]),
         queue_max=mean([r.queue_max for r in reps]),
         agents=agents,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Sequence
 
 from rich.console import Console, Group
@@ -58,6 +59,11 @@ def _count(value: float, replications: int) -> float | int:
     return round(value) if replications == 1 else value
 
 
+def _defined(value: float) -> float | None:
+    """A mean as JSON: null when undefined (NaN: no chat was handed off)."""
+    return value if math.isfinite(value) else None
+
+
 def _interval(est: Estimate) -> list[JsonValue] | None:
     return None if est.ci95 is None else [est.ci95[0], est.ci95[1]]
 
@@ -88,9 +94,9 @@ def result_json(result: MethodResult) -> Json:
         "chats": {key: _count(s.counts[key], n) for key in _COUNT_KEYS},
         "wait_s": {key: est.mean for key, est in s.wait.items()},
         "wait_mean_ci95_s": _interval(s.wait["mean"]),
-        "p_wait": s.p_wait.mean,
-        "service_level": {"threshold_s": s.threshold, "value": s.service_level.mean},
-        "abandon_rate": s.abandon_rate.mean,
+        "p_wait": _defined(s.p_wait.mean),
+        "service_level": {"threshold_s": s.threshold, "value": _defined(s.service_level.mean)},
+        "abandon_rate": _defined(s.abandon_rate.mean),
         "queue": {"mean_length": s.queue_mean.mean, "max_length": _count(s.queue_max, n)},
         "agents": [
             {
@@ -191,7 +197,7 @@ def _cell(value: JsonValue) -> str:
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.1f} %"
+    return f"{100 * x:.1f} %" if math.isfinite(x) else "—"
 
 
 def _secs(x: float) -> str:

@@ -235,7 +235,8 @@ def table_rows(result: SweepResult) -> list[list[JsonScalar]]:
         for name in MEASURES:
             est = row.metrics[name]
             low, high = est.ci95 if est.ci95 is not None else (None, None)
-            cells += [est.mean, low, high]
+            mean = est.mean if math.isfinite(est.mean) else None  # NaN: no chat handed off
+            cells += [mean, low, high]
         rows.append(cells)
     return rows
 

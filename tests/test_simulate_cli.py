@@ -195,3 +195,54 @@ def test_erlang_estimate_only_when_the_model_fits() -> None:
     assert fixed.workload is not None
     assert isinstance(erlang_estimate(ws, fixed.workload), NoEstimate)  # not exponential
     assert isinstance(erlang_estimate(ws, exp_workload, Method.VOLUNTARY), NoEstimate)
+
+
+NOBODY_ONLINE = """\
+name: everyone away
+plan: pro
+roles:
+  agent: [livechats.view_manage_assigned]
+users:
+  a: {role: agent, teams: [t]}
+teams:
+  t: {teamspaces: [s]}
+teamspaces:
+  s: {assignment: {method: balanced, max_auto_assigned: 2}}
+ai_agents:
+  bot: {teamspace: s, handoff: {target: {teamspace: true}}}
+workload:
+  horizon: 2h
+  replications: 3
+  arrivals:
+    bot: {rate: 30/h}
+  handle_time: exponential(mean=5m)
+  shifts:
+    a: %s
+"""
+
+
+def test_shares_of_nothing_are_undefined_not_zero(tmp_path: Path) -> None:
+    # Nobody online: nothing is handed off, so no share of handed-off chats exists.
+    path = tmp_path / "away.yaml"
+    path.write_text(NOBODY_ONLINE % "[]", encoding="utf-8")
+    result = runner.invoke(app, ["simulate", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    entry = json.loads(result.stdout)["results"][0]
+    assert entry["chats"]["handed_off"] == 0
+    assert entry["service_level"]["value"] is None
+    assert entry["p_wait"] is None
+    assert entry["abandon_rate"] is None
+    table = runner.invoke(app, ["simulate", str(path)], terminal_width=100)
+    assert "service level (60 s)" in table.output
+    assert "—" in table.output
+
+
+def test_replications_without_handoffs_are_left_out_of_shares(tmp_path: Path) -> None:
+    # Online only for the last minute: most replications hand nothing off. Those
+    # must not count as a service level of 0.
+    path = tmp_path / "late.yaml"
+    path.write_text(NOBODY_ONLINE % "[{from: 1h59m, to: 2h}]", encoding="utf-8")
+    args = ["simulate", str(path), "--format", "json", "--replications", "10"]
+    entry = json.loads(runner.invoke(app, args).stdout)["results"][0]
+    level = entry["service_level"]["value"]
+    assert level is None or level > 0.9
