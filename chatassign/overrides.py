@@ -32,7 +32,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from chatassign.errors import UsageError
+from chatassign.errors import ScenarioError, UsageError
 from chatassign.scenario import (
     InvalidScenarioError,
     MissingScenarioFileError,
@@ -79,10 +79,11 @@ class Override:
         return f"--set {self.argument}"
 
 
-class InvalidOverrideError(UsageError):
-    """An override names a key that does not exist or sets a value the file's rules reject.
+class InvalidOverrideError(ScenarioError):
+    """An override sets a value the file's rules reject: invalid input, exit code 1.
 
-    ``problems`` are the validation problems it caused (empty when the key was wrong).
+    ``problems`` are the validation problems it caused (empty for an override that
+    cannot be read or applied at all: see :class:`OverrideUsageError`).
     """
 
     def __init__(self, message: str, problems: Iterable[Problem] = ()) -> None:
@@ -90,12 +91,16 @@ class InvalidOverrideError(UsageError):
         self.problems = tuple(problems)
 
 
+class OverrideUsageError(InvalidOverrideError, UsageError):
+    """An override that is not ``KEY=VALUE`` or names a key that does not exist (exit 2)."""
+
+
 def parse_override(argument: str) -> Override:
     """``KEY=VALUE`` as an :class:`Override`; InvalidOverrideError if it is not of that form."""
     key, sep, text = argument.partition("=")
     label = f"--set {argument}"
     if not sep:
-        raise InvalidOverrideError(
+        raise OverrideUsageError(
             f"{label}: expected KEY=VALUE, e.g. teamspaces.support.assignment.max_auto_assigned=4"
         )
     path = _parse_key(key.strip(), label)
@@ -114,16 +119,16 @@ def cap_override(cap: int) -> Override:
 
 def _parse_key(key: str, label: str) -> FieldPath:
     if not key:
-        raise InvalidOverrideError(f"{label}: the key before '=' is empty")
+        raise OverrideUsageError(f"{label}: the key before '=' is empty")
     parts: list[str | int] = []
     for segment in key.split("."):
         pos = 0
         if not segment:
-            raise InvalidOverrideError(f"{label}: the key {key!r} has an empty part")
+            raise OverrideUsageError(f"{label}: the key {key!r} has an empty part")
         while pos < len(segment):
             match = _KEY_PART.match(segment, pos)
             if match is None:
-                raise InvalidOverrideError(f"{label}: cannot read the key part {segment!r}")
+                raise OverrideUsageError(f"{label}: cannot read the key part {segment!r}")
             name, index = match.groups()
             parts.append(int(index) if index is not None else _index_or_name(name))
             pos = match.end()
@@ -140,7 +145,7 @@ def _parse_value(text: str, label: str) -> YamlValue:
     document, problems = parse_yaml(text, file=label)
     if document is None or problems:
         reason = problems[0].message if problems else "cannot read it"
-        raise InvalidOverrideError(f"{label}: the value is not valid YAML: {reason}")
+        raise OverrideUsageError(f"{label}: the value is not valid YAML: {reason}")
     return document.data
 
 
@@ -168,11 +173,11 @@ def apply_overrides(
 def _assign(root: YamlValue, override: Override) -> list[FieldPath]:
     """Apply one override in place; the concrete paths it wrote."""
     if not isinstance(root, dict):
-        raise InvalidOverrideError(f"{override.label}: the scenario is not a mapping")
+        raise OverrideUsageError(f"{override.label}: the scenario is not a mapping")
     done: list[FieldPath] = []
     _walk(root, (), _Shape.of(ScenarioModel), override, done)
     if not done:
-        raise InvalidOverrideError(f"{override.label}: '*' matched nothing")
+        raise OverrideUsageError(f"{override.label}: '*' matched nothing")
     return done
 
 
@@ -188,7 +193,7 @@ def _walk(
     last = depth == len(override.path) - 1
     if part == WILDCARD:
         if not isinstance(node, dict):
-            raise InvalidOverrideError(f"{override.label}: {_where(at)} is a list; use [i]")
+            raise OverrideUsageError(f"{override.label}: {_where(at)} is a list; use [i]")
         keys: list[str | int] = list(node)
     else:
         keys = [part]
@@ -197,7 +202,7 @@ def _walk(
         path = (*at, key)
         if isinstance(node, list):
             if not isinstance(key, int) or not 0 <= key < len(node):
-                raise InvalidOverrideError(
+                raise OverrideUsageError(
                     f"{override.label}: {_where(at)} has {len(node)} item(s); "
                     f"use an index from 0 to {len(node) - 1}"
                 )
@@ -214,14 +219,14 @@ def _walk(
                 continue
             if node.get(name) is None:
                 if name not in node and shape.kind == "mapping":
-                    raise InvalidOverrideError(
+                    raise OverrideUsageError(
                         f"{override.label}: {_where(at)} has no {name!r}" + _known(node, "there is")
                     )
                 # An absent field, or one left empty (defaults): start from nothing.
                 node[name] = [] if child_shape.kind == "list" else {}
             child = node[name]
         if not isinstance(child, dict | list):
-            raise InvalidOverrideError(
+            raise OverrideUsageError(
                 f"{override.label}: {format_path(path)} is a single value ({child!r}), "
                 "not a mapping or a list"
             )
@@ -271,14 +276,14 @@ class _Shape:
             fields = {(info.alias or name): info for name, info in self.model.model_fields.items()}
             info = fields.get(str(key))
             if info is None:
-                raise InvalidOverrideError(
+                raise OverrideUsageError(
                     f"{override.label}: {_where(at)} has no field {str(key)!r}"
                     + _known(fields, "fields")
                 )
             return _Shape.of(info.annotation)
         if self.kind in ("mapping", "list"):
             return _Shape.of(self.item)
-        raise InvalidOverrideError(f"{override.label}: {_where(at)} is a single value")
+        raise OverrideUsageError(f"{override.label}: {_where(at)} is a single value")
 
 
 # ------------------------------------------------------------------ loading
@@ -315,8 +320,8 @@ def read_source(path: Path | None = None) -> ScenarioSource:
 def build_scenario(source: ScenarioSource, overrides: Sequence[Override] = ()) -> Scenario:
     """The scenario of ``source`` with ``overrides`` applied, validated like the file.
 
-    Errors the overrides caused raise InvalidOverrideError (a usage error, exit 2)
-    naming each ``--set`` argument; errors of the file itself raise
+    Values the rules reject raise InvalidOverrideError (invalid input, exit 1) naming
+    each ``--set`` argument, as a bad file would; errors of the file itself raise
     InvalidScenarioError (exit 1), as without overrides.
     """
     data, written = apply_overrides(source.document.data, overrides)
@@ -362,6 +367,7 @@ __all__ = [
     "CAP_KEY",
     "InvalidOverrideError",
     "Override",
+    "OverrideUsageError",
     "ScenarioSource",
     "apply_overrides",
     "build_scenario",
