@@ -13,6 +13,9 @@ from types import MappingProxyType
 from chatassign.distributions import Distribution
 from chatassign.model import Workspace
 
+MAX_REPLICATIONS = 10_000
+"""The most replications one run may ask for, in a file or on the command line."""
+
 
 @dataclass(frozen=True, slots=True)
 class RateSegment:

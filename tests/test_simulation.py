@@ -10,7 +10,7 @@ import pytest
 
 from chatassign.analytic import erlang_a, erlang_c
 from chatassign.engine import EngineEvent
-from chatassign.errors import UsageError
+from chatassign.errors import ScenarioError, UsageError
 from chatassign.facts import ReplicationFacts
 from chatassign.metrics import Estimate, estimate
 from chatassign.model import Method, OnAway
@@ -226,7 +226,9 @@ def test_bad_overrides_are_usage_errors() -> None:
         plan_simulation(sc, horizon=40.0)
     with pytest.raises(UsageError, match="replications"):
         plan_simulation(sc, replications=0)
-    with pytest.raises(UsageError, match="no workload"):
+    with pytest.raises(UsageError, match="replications must be 1 to 10,000"):
+        plan_simulation(sc, replications=10_001)
+    with pytest.raises(ScenarioError, match="no workload"):  # the file, not the command line
         plan_simulation(Scenario("x", sc.workspace))
 
 
@@ -400,3 +402,13 @@ def test_concave_slowdown_balanced_beats_random() -> None:
     gap = estimate(diffs)
     assert gap.ci95 is not None
     assert gap.ci95[1] < 0, gap
+
+
+def test_a_customer_with_no_patience_abandons_without_having_waited() -> None:
+    # patience constant(0): everyone who finds no free agent leaves at once. They are
+    # abandoned, but they did not wait, so P(wait > 0) stays 0.
+    ws = workspace(1, cap=1)
+    sc = scenario(ws, rate=1 / 30, handle=Fixed(100.0), horizon=2000.0, patience=Fixed(0.0))
+    facts = run(sc)
+    assert facts.counts.abandoned > 10
+    assert facts.waited == 0

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from chatassign.engine import EngineEvent
-from chatassign.errors import UsageError
+from chatassign.errors import ScenarioError, UsageError
 from chatassign.estimate import erlang_estimate
 from chatassign.facts import ReplicationFacts
 from chatassign.metrics import MethodResult, SimulationReport, summarize
 from chatassign.model import Method, Workspace, required_plan
-from chatassign.workload import Scenario, Workload
+from chatassign.workload import MAX_REPLICATIONS, Scenario, Workload
 
 Progress = Callable[[float], None]
 """Told the share of the whole run done so far (0 to 1)."""
@@ -111,7 +111,9 @@ def plan_simulation(
     """Apply overrides to ``scenario``; UsageError if it cannot be simulated as asked."""
     workload = scenario.workload
     if workload is None:
-        raise UsageError(f"scenario {scenario.name!r} has no workload; add one to simulate it")
+        raise ScenarioError(
+            f"scenario {scenario.name!r} has no workload; add a workload: section to simulate it"
+        )
     if horizon is not None:
         workload = dataclasses.replace(workload, horizon=horizon)
     if run_to_completion is not None:
@@ -124,8 +126,8 @@ def plan_simulation(
             f"({workload.horizon:g} s)"
         )
     count = workload.replications if replications is None else replications
-    if count < 1:
-        raise UsageError(f"replications must be at least 1, not {count}")
+    if not 1 <= count <= MAX_REPLICATIONS:
+        raise UsageError(f"replications must be 1 to {MAX_REPLICATIONS:,}, not {count:,}")
     return SimulationPlan(
         scenario=scenario,
         workload=workload,

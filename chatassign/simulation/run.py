@@ -427,7 +427,8 @@ class ReplicationRun:
         self._queue_change(now, -1)
         if customer.counted:
             self.abandoned += 1
-            self.waited += 1
+            if now > customer.queued_at:  # patience 0: left at once, without waiting
+                self.waited += 1
             if self.keep_chats:
                 self.records.append(ChatRecord(customer.id, customer.queued_at, None, "abandoned"))
         if self.after_horizon and not self.customers:
