@@ -161,6 +161,9 @@ def test_warnings_do_not_stop_loading(tmp_path: Path) -> None:
 # One bad file per rule: (code, line, field path) of every problem it reports.
 EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     "agent-no-team.yaml": [("agent-no-team", 6, "users.bob")],
+    "ai-time-beyond-horizon.yaml": [
+        ("ai-time-beyond-horizon", 23, "workload.arrivals.bot.ai_time")
+    ],
     "agent-not-live.yaml": [("agent-not-live", 18, "ai_agents.bot.handoff.target.agent")],
     "bad-distribution.yaml": [("bad-distribution", 21, "workload.handle_time")],
     "bad-duration.yaml": [("bad-duration", 18, "workload.horizon")],
@@ -173,12 +176,15 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     "empty-file.yaml": [("empty-file", 1, "")],
     "language-mix-sum.yaml": [("language-mix-sum", 20, "workload.arrivals.bot.languages")],
     "missing-key.yaml": [("missing-key", 5, "users.alice.role")],
+    "no-traffic.yaml": [("no-traffic", 20, "workload.arrivals")],
     "not-a-mapping.yaml": [("not-a-mapping", 1, "")],
     "plan-method.yaml": [("plan-method", 10, "teamspaces.main.assignment.method")],
     "pool-no-live-agent.yaml": [
         ("team-no-live-agent", 8, "teams.empty"),
         ("pool-no-live-agent", 17, "ai_agents.bot.handoff.target"),
     ],
+    "pool-never-online.yaml": [("pool-never-online", 16, "ai_agents.bot.handoff.target")],
+    "pool-online-briefly.yaml": [("pool-online-briefly", 16, "ai_agents.bot.handoff.target")],
     "probability-range.yaml": [
         ("probability-range", 20, "workload.arrivals.bot.handoff_probability")
     ],
@@ -245,6 +251,58 @@ def test_every_code_is_documented() -> None:
     sources = "".join(p.read_text() for p in (ROOT / "chatassign" / "scenario").glob("*.py"))
     for code in documented:
         assert f'"{code}"' in sources or code.startswith("unknown-"), code
+
+
+SERVED = MINIMAL.replace(
+    "handoff: {target: {teamspace: true}}",
+    "handoff: {target: {teamspace: true}, by_language: {'no': {users: [bob]}}}",
+).replace("users:\n", "users:\n  bob: {role: agent, teams: [support]}\n") + (
+    "workload:\n"
+    "  horizon: 8h\n"
+    "  warmup: 1h\n"
+    "  arrivals:\n"
+    "    bot: {rate: 30/h, handoff_probability: 0.5, languages: {en: 0.5, 'no': 0.5}}\n"
+    "  handle_time: constant(5m)\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("shifts", "expected"),
+    [
+        ("", []),
+        ("  shifts: {alice: [], bob: [{from: 2h, to: 8h}]}\n", []),
+        (
+            "  shifts: {bob: [{from: 0s, to: 1h}]}\n",
+            [("pool-never-online", "ai_agents.bot.handoff.by_language.no")],
+        ),
+        (
+            "  shifts: {alice: [{from: 0s, to: 8h}], bob: [{from: 7h50m, to: 8h}]}\n",
+            [("pool-online-briefly", "ai_agents.bot.handoff.by_language.no")],
+        ),
+        (
+            "  shifts: {bob: [{from: 0s, to: 1h}, {from: 1h, to: 90m}]}\n",
+            [("pool-online-briefly", "ai_agents.bot.handoff.by_language.no")],
+        ),
+    ],
+    ids=["no-shifts", "covered", "before-warmup", "briefly", "adjacent-shifts"],
+)
+def test_pool_online_time_counts_the_measured_window(
+    tmp_path: Path, shifts: str, expected: list[tuple[str, str]]
+) -> None:
+    problems = check_scenario_file(write(tmp_path, SERVED + shifts))
+    assert [(p.code, p.path) for p in problems] == expected
+
+
+def test_online_warnings_skip_a_workload_with_errors(tmp_path: Path) -> None:
+    text = SERVED.replace("rate: 30/h", "rate: 30/x") + "  shifts: {alice: [], bob: []}\n"
+    assert [p.code for p in check_scenario_file(write(tmp_path, text))] == ["bad-rate"]
+
+
+def test_handoff_probability_zero_is_no_traffic(tmp_path: Path) -> None:
+    text = SERVED.replace("handoff_probability: 0.5", "handoff_probability: 0")
+    text += "  shifts: {alice: [], bob: []}\n"
+    [problem] = check_scenario_file(write(tmp_path, text))
+    assert (problem.code, problem.path) == ("no-traffic", "workload.arrivals")
 
 
 def test_json_schema_describes_the_file() -> None:

@@ -1,4 +1,7 @@
-"""Semantic checks of a workload: references, ranges, shifts, language mixes and capacity."""
+"""Semantic checks of a workload: references, ranges, shifts, language mixes and capacity.
+
+``traffic_checks.py`` holds the warnings about chats that could never be served.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from chatassign.quantities import format_duration
 from chatassign.scenario.checks import Findings
 from chatassign.scenario.convert import rate_schedule
 from chatassign.scenario.models import ArrivalModel, IntervalModel, ScenarioModel, WorkloadModel
+from chatassign.scenario.traffic_checks import check_traffic, expected_arrivals
 from chatassign.scenario.yamlsource import FieldPath
 
 MAX_RATE = 100.0
@@ -49,6 +53,7 @@ def check_workload(model: ScenarioModel, workspace: Workspace, findings: Finding
     valid = not any(p.is_error for p in findings.problems)
     if valid and _check_volume(workload, findings):
         _check_capacity(model, workspace, findings)
+        check_traffic(model, workspace, findings)
 
 
 def _check_ranges(model: ScenarioModel, workload: WorkloadModel, findings: Findings) -> None:
@@ -192,13 +197,7 @@ def _check_shift(
 def _check_volume(workload: WorkloadModel, findings: Findings) -> bool:
     """Report a workload too large to simulate; True when its size is fine."""
     horizon = min(workload.horizon, MAX_HORIZON)
-    expected = 0.0
-    for arrival in workload.arrivals.values():
-        start = 0.0
-        for segment in rate_schedule(arrival):
-            end = min(segment.until, horizon)
-            expected += max(end - start, 0.0) * segment.rate
-            start = end
+    expected = math.fsum(expected_arrivals(a, horizon) for a in workload.arrivals.values())
     if expected > MAX_EXPECTED_ARRIVALS:
         findings.error(
             ("workload", "arrivals"),
