@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Generic, TextIO, TypeVar
 
 from rich.console import Console
+from rich.text import Text
 
 from chatassign.errors import UsageError
 from chatassign.model import Method
@@ -183,9 +184,10 @@ def reproduce_arguments(
 
 
 def write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (all or nothing)."""
+    """Write ``text`` to ``path`` atomically (all or nothing), and say so on stderr."""
     with atomic_writer(path) as handle:
         handle.write(text)
+    Console(stderr=True, highlight=False).print(Text(f"wrote {path}", style="dim"))
 
 
 def write_report(path: Path, html: str, json_text: str) -> Path:

@@ -90,7 +90,9 @@ def simulate_command(
     with the method its teamspaces configure unless --method overrides it. With
     --cap 2,3,4 it runs once per cap and shows each.
 
-    Example: chatassign simulate scenarios/acme.yaml --method round-robin --set
+    Example: chatassign simulate scenarios/pro-saas.yaml --replications 20
+
+    Example: chatassign simulate --method round-robin --set
     workload.arrivals.helpbot.rate=200/h --report day.html
     """
     try:

@@ -24,10 +24,10 @@ from rich.progress import (
 from chatassign.cli.app import app, fail, stderr_console, stdout_console
 from chatassign.cli.options import (
     REPORT_HELP,
-    atomic_writer,
     command_line,
     output_path,
     write_report,
+    write_text,
 )
 from chatassign.errors import ChatAssignError, UsageError
 from chatassign.execution import CountingExecutor, Executor, open_executor
@@ -163,8 +163,8 @@ def sweep_command(
                 variants, axes, executor, journal=journal, resume=resume, progress=progress
             )
         if output is not None:
-            _write_text(output / "sweep.csv", render_sweep_csv(result))
-            _write_text(output / "sweep.json", render_sweep_json(result))
+            write_text(output / "sweep.csv", render_sweep_csv(result))
+            write_text(output / "sweep.json", render_sweep_json(result))
         if report_path is not None:
             args = _reproduce_arguments(scenario, vary, overrides, result, horizon=horizon)
             html = render_sweep_html(
@@ -250,7 +250,7 @@ def staff_command(
             if output is None:
                 sys.stdout.write(text)
                 return
-            _write_text(output, text)
+            write_text(output, text)
             return
         render_staffing_table(report, _wide_console())
     except ChatAssignError as error:
@@ -263,11 +263,6 @@ def _wide_console() -> Console:
     if not console.is_terminal:
         console.width = max(console.width, 120)
     return console
-
-
-def _write_text(path: Path, text: str) -> None:
-    with atomic_writer(path) as handle:
-        handle.write(text)
 
 
 def _seconds(text: str | None) -> float | None:
