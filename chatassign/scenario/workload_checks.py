@@ -15,11 +15,11 @@ from chatassign.scenario.convert import rate_schedule
 from chatassign.scenario.models import ArrivalModel, IntervalModel, ScenarioModel, WorkloadModel
 from chatassign.scenario.traffic_checks import check_traffic, expected_arrivals
 from chatassign.scenario.yamlsource import FieldPath
+from chatassign.workload import MAX_REPLICATIONS
 
 MAX_RATE = 100.0
 """Arrivals per second above which a file is surely a typo (360 000 per hour)."""
 MAX_HORIZON = 366 * 86_400.0
-MAX_REPLICATIONS = 10_000
 MAX_EXPECTED_ARRIVALS = 10_000_000
 """Expected arrivals of one replication above which a simulation would not finish."""
 MAX_FACTOR = 1_000.0
