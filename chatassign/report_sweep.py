@@ -87,6 +87,7 @@ def staffing_json(report: StaffingReport) -> dict[str, object]:
         "seed": report.seed,
         "targets": [t.text for t in report.targets],
         **main,
+        "notes": list(report.notes),
         "intervals": [
             {
                 "from_s": span.start,
@@ -136,6 +137,8 @@ def render_staffing_table(report: StaffingReport, console: Console) -> None:
         console.print(f"one fewer on {name}: {_achieved_text(report, fewer)}")
     if not answer.clear:
         console.print("note: some intervals still touch a target; the means decided")
+    for note in report.notes:
+        console.print(f"note: {note}", soft_wrap=True)
     if report.intervals:
         _render_intervals(report, console)
 

@@ -36,7 +36,7 @@ from chatassign.execution import Executor, Task
 from chatassign.measures import MEASURES, Measures, combine
 from chatassign.metrics import Estimate
 from chatassign.simulation import SimulationPlan, plan_simulation
-from chatassign.variants import with_team_size
+from chatassign.variants import shared_pool_notes, with_team_size
 from chatassign.workload import ArrivalStream, RateSegment, Scenario, Workload
 
 _TARGET = re.compile(r"\s*([a-z_0-9]+)\s*(>=|<=)\s*([0-9.eE+-]+)\s*(%?)\s*")
@@ -422,6 +422,8 @@ class StaffingReport:
     targets: tuple[Target, ...]
     answer: StaffingAnswer
     intervals: tuple[IntervalAnswer, ...]
+    notes: tuple[str, ...] = ()
+    """What the reader should know to read the answer (a team that is not a pool)."""
 
 
 def find_staffing(
@@ -503,7 +505,10 @@ def staffing_report(
             found = find_staffing(variant, teams, targets, executor, settings)
             intervals.append(IntervalAnswer(start, end, rate, found))
     seed = settings.seed if settings.seed is not None else workload.seed
-    return StaffingReport(scenario.name, seed, tuple(targets), answer, tuple(intervals))
+    notes = tuple(n for team in teams for n in shared_pool_notes(scenario.workspace, team))
+    return StaffingReport(
+        scenario.name, seed, tuple(targets), answer, tuple(intervals), notes=notes
+    )
 
 
 __all__ = [

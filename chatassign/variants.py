@@ -176,6 +176,29 @@ class Variants:
         )
 
 
+def shared_pool_notes(workspace: Workspace, team: str) -> tuple[str, ...]:
+    """Why sizing ``team`` may not size a pool: the handoff pools it shares with others.
+
+    A handoff to the whole teamspace, or to several teams, reaches agents beyond
+    ``team``; changing the team's size then changes that pool by the team's own agents
+    only, and the answer is "agents on the team beside the others", not a pool size.
+    """
+    members = {u for u in workspace.team_members(team) if workspace.is_live_agent(u)}
+    notes: list[str] = []
+    for ai in workspace.ai_agents.values():
+        targets = [ai.handoff.target, *(t for _, t in ai.handoff.by_language)]
+        for target in dict.fromkeys(targets):
+            pool = workspace.pool_members(ai.teamspace, target)
+            others = sorted(pool - members)
+            if pool & members and others:
+                notes.append(
+                    f"team {team} is not a pool of its own: {ai.id} hands off to "
+                    f"{target.describe()}, which also reaches {', '.join(others)}; "
+                    f"sizes are {team}'s agents beside them"
+                )
+    return tuple(dict.fromkeys(notes))
+
+
 def team_template(workspace: Workspace, team: str) -> User:
     """The agent copied to grow ``team``: its first listed live agent on no other team.
 

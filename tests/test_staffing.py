@@ -160,3 +160,13 @@ def test_staff_needs_a_target_and_a_team() -> None:
     assert result.exit_code == 2
     assert "--target" in result.stderr
     assert set(MEASURES) >= {"service_level", "abandon_rate"}
+
+
+def test_a_team_that_shares_its_pool_is_flagged() -> None:
+    from chatassign.scenario import example_scenario_path, load_scenario
+    from chatassign.variants import shared_pool_notes
+
+    workspace = load_scenario(example_scenario_path()).workspace
+    (note,) = shared_pool_notes(workspace, "billing")  # the handoff reaches all of support
+    assert "billing is not a pool of its own" in note
+    assert "dan, erin, frank, grace" in note

@@ -50,7 +50,7 @@ from chatassign.sweep import (
     run_sweep,
     sweep_identity,
 )
-from chatassign.variants import Variants, parse_vary
+from chatassign.variants import Variants, parse_vary, shared_pool_notes
 
 JOURNAL_NAME = "replications.jsonl"
 
@@ -153,6 +153,11 @@ def sweep_command(
             replications=replications,
             horizon=_seconds(horizon),
         )
+        for axis in axes:
+            if axis.key.startswith("staff."):
+                team = axis.key.removeprefix("staff.")
+                for note in shared_pool_notes(variants.base.workspace, team):
+                    stderr_console().print(f"note: {note}", soft_wrap=True)
         journal = None
         if output is not None:
             output.mkdir(parents=True, exist_ok=True)
