@@ -107,14 +107,19 @@ def run_arms(
     planned: Sequence[tuple[Arm, str, SimulationPlan]],
     *,
     trace: TraceSink | None = None,
+    trace_for: Callable[[str], TraceSink | None] | None = None,
     progress: Progress | None = None,
 ) -> tuple[ArmRun, ...]:
-    """Run every planned arm in order; ``progress`` hears the share of all arms done."""
+    """Run every planned arm in order; ``progress`` hears the share of all arms done.
+
+    Engine events go to ``trace`` (every arm), or to ``trace_for(label)`` per arm.
+    """
     runs = []
     total = len(planned)
     for index, (arm, label, plan) in enumerate(planned):
         tick = None if progress is None else _scaled(progress, index, total)
-        facts = simulate(plan, trace=trace, progress=tick)
+        sink = trace_for(label) if trace_for is not None else trace
+        facts = simulate(plan, trace=sink, progress=tick)
         result = method_result(plan, facts)
         variant = None if label == plan.method_label else label
         runs.append(ArmRun(arm, label, plan, facts, _with_variant(result, variant)))

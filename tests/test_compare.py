@@ -265,3 +265,18 @@ def test_queue_samples_for_reports_change_no_result() -> None:
     assert plain.queue_samples == ()
     assert len(with_samples.queue_samples) == 120
     assert dataclasses.replace(with_samples, queue_samples=()) == plain
+
+
+def test_compare_traces_one_file_per_column(tmp_path: Path) -> None:
+    trace = tmp_path / "t.csv"
+    args = ("--methods", "balanced,round-robin", "--replications", "1", "--horizon", "1h")
+    result = run("compare", *args, "--trace", str(trace), "--format", "json")
+    assert result.exit_code == 0, result.output
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["t.balanced.csv", "t.round-robin.csv"]
+    for name in files:
+        lines = (tmp_path / name).read_text(encoding="utf-8").splitlines()
+        assert lines[0] == "time_s,replication,event,chat,agent,teamspace,pool,detail"
+        assert any(",assigned," in line for line in lines)
+    assigned = (tmp_path / "t.round-robin.csv").read_text(encoding="utf-8")
+    assert "round-robin" in assigned

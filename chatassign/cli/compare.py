@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from chatassign.arms import Settings, arms_of, arms_report, plan_arms, run_arms
+from chatassign.arms import Arm, ArmRun, Settings, arms_of, arms_report, plan_arms, run_arms
 from chatassign.cli.app import app, fail, stdout_console
 from chatassign.cli.options import (
     CAP_HELP,
@@ -16,6 +18,7 @@ from chatassign.cli.options import (
     SET_HELP,
     Renderers,
     ReportFormat,
+    atomic_writer,
     command_line,
     output_path,
     parse_caps,
@@ -23,6 +26,8 @@ from chatassign.cli.options import (
     parse_methods,
     parse_sets,
     reproduce_arguments,
+    trace_path,
+    trace_writer,
     write_report,
 )
 from chatassign.cli.simulate import progress_bar
@@ -38,6 +43,7 @@ from chatassign.errors import ChatAssignError
 from chatassign.html_report import render_html, require_report_extra
 from chatassign.model import Method
 from chatassign.overrides import read_source
+from chatassign.simulation import SimulationPlan, TraceSink
 
 
 @app.command("compare")
@@ -67,6 +73,13 @@ def compare_command(
     ] = ReportFormat.TABLE,
     output: Annotated[str | None, typer.Option(help=OUTPUT_HELP)] = None,
     report: Annotated[str | None, typer.Option("--report", help=REPORT_HELP)] = None,
+    trace: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write every engine event as CSV, one file per column: "
+            "trace.csv gives trace.balanced.csv, trace.round-robin.csv, ..."
+        ),
+    ] = None,
 ) -> None:
     """Compare assignment methods on the same customers: which waits less, which is fairer.
 
@@ -94,8 +107,7 @@ def compare_command(
             queue_samples=report_path is not None,
         )
         planned = plan_arms(read_source(scenario), arms_of(chosen, caps), settings)
-        with progress_bar([plan for _, _, plan in planned]) as progress:
-            runs = run_arms(planned, progress=progress)
+        runs = _run(planned, trace)
         threshold = runs[0].plan.workload.service_level_threshold
         comparison = compare([(run.label, run.facts) for run in runs], threshold=threshold)
         data = ComparisonReport(arms_report(runs), comparison)
@@ -110,6 +122,20 @@ def compare_command(
         COMPARISON_OUTPUT.emit(data, output_format, output_path(output), stdout_console())
     except ChatAssignError as error:
         raise fail(error) from None
+
+
+def _run(
+    planned: Sequence[tuple[Arm, str, SimulationPlan]], trace: Path | None
+) -> tuple[ArmRun, ...]:
+    """Run the columns, each with its own trace file when ``trace`` is given."""
+    with contextlib.ExitStack() as stack:
+        sinks: dict[str, TraceSink] = {}
+        if trace is not None:
+            for _, label, _ in planned:
+                handle = stack.enter_context(atomic_writer(trace_path(trace, label)))
+                sinks[label] = trace_writer(handle)
+        progress = stack.enter_context(progress_bar([plan for _, _, plan in planned]))
+        return run_arms(planned, trace_for=sinks.get if sinks else None, progress=progress)
 
 
 COMPARISON_OUTPUT = Renderers[ComparisonReport](

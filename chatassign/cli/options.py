@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
+import re
 import shlex
 import sys
 import tempfile
@@ -16,11 +18,13 @@ from typing import Generic, TextIO, TypeVar
 from rich.console import Console
 from rich.text import Text
 
+from chatassign.engine import EngineEvent
 from chatassign.errors import UsageError
 from chatassign.model import Method
 from chatassign.overrides import Override, parse_overrides
 from chatassign.quantities import parse_duration
-from chatassign.simulation import SimulationPlan
+from chatassign.report import TRACE_HEADER, trace_row
+from chatassign.simulation import SimulationPlan, TraceSink
 
 TABLE_WIDTH = 100
 """The table's width when it goes to a file or a pipe (a terminal uses its own width)."""
@@ -181,6 +185,23 @@ def reproduce_arguments(
     args += [] if horizon is None else ["--horizon", horizon]
     args += [arg for item in sets or () for arg in ("--set", item)]
     return args + ([] if cap is None else ["--cap", cap])
+
+
+def trace_writer(handle: TextIO) -> TraceSink:
+    """A trace sink writing cli.md's CSV (header first) to ``handle``."""
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(TRACE_HEADER)
+
+    def write(replication: int, event: EngineEvent) -> None:
+        writer.writerow(trace_row(replication, event))
+
+    return write
+
+
+def trace_path(path: Path, label: str) -> Path:
+    """The trace file of one compared column: ``trace.csv`` → ``trace.round-robin.csv``."""
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", label).strip("-").lower() or "run"
+    return path.with_name(f"{path.stem}.{slug}{path.suffix or '.csv'}")
 
 
 def write_text(path: Path, text: str) -> None:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
@@ -27,23 +26,21 @@ from chatassign.cli.options import (
     parse_horizon,
     parse_sets,
     reproduce_arguments,
+    trace_writer,
     write_report,
 )
 from chatassign.comparison import Comparison, compare
 from chatassign.comparison_report import ComparisonReport
-from chatassign.engine import EngineEvent
 from chatassign.errors import ChatAssignError, UsageError
 from chatassign.html_report import render_html, require_report_extra
 from chatassign.metrics import SimulationReport
 from chatassign.model import Method
 from chatassign.overrides import read_source
 from chatassign.report import (
-    TRACE_HEADER,
     render_csv,
     render_json,
     render_markdown,
     render_table,
-    trace_row,
 )
 from chatassign.simulation import SimulationPlan, TraceSink
 
@@ -146,19 +143,9 @@ def _run(
     with contextlib.ExitStack() as stack:
         sink: TraceSink | None = None
         if trace is not None:
-            sink = _trace_writer(stack.enter_context(atomic_writer(trace)))
+            sink = trace_writer(stack.enter_context(atomic_writer(trace)))
         progress = stack.enter_context(progress_bar([plan for _, _, plan in planned]))
         return run_arms(planned, trace=sink, progress=progress)
-
-
-def _trace_writer(handle: TextIO) -> TraceSink:
-    writer = csv.writer(handle, lineterminator="\n")
-    writer.writerow(TRACE_HEADER)
-
-    def write(replication: int, event: EngineEvent) -> None:
-        writer.writerow(trace_row(replication, event))
-
-    return write
 
 
 @contextlib.contextmanager
