@@ -33,9 +33,16 @@ app = typer.Typer(
 )
 
 
-def stdout_console() -> Console:
-    """The console results are printed to (plain when not a terminal)."""
-    return Console(highlight=False, soft_wrap=False)
+TABLE_WIDTH = 100
+"""Columns of a table written to a pipe or a file (a terminal uses its own width)."""
+
+
+def stdout_console(*, min_width: int = TABLE_WIDTH) -> Console:
+    """The console results are printed to; not a terminal: plain, ``min_width`` wide."""
+    console = Console(highlight=False, soft_wrap=False)
+    if not console.is_terminal:
+        console.width = max(console.width, min_width)
+    return console
 
 
 def stderr_console() -> Console:

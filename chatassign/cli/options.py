@@ -18,6 +18,7 @@ from typing import Generic, TextIO, TypeVar
 from rich.console import Console
 from rich.text import Text
 
+from chatassign.cli.app import TABLE_WIDTH
 from chatassign.engine import EngineEvent
 from chatassign.errors import UsageError
 from chatassign.model import Method
@@ -25,9 +26,6 @@ from chatassign.overrides import Override, parse_overrides
 from chatassign.quantities import parse_duration
 from chatassign.report import TRACE_HEADER, trace_row
 from chatassign.simulation import SimulationPlan, TraceSink
-
-TABLE_WIDTH = 100
-"""The table's width when it goes to a file or a pipe (a terminal uses its own width)."""
 
 
 class ReportFormat(StrEnum):

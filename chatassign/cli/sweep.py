@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -183,7 +182,7 @@ def sweep_command(
         elif output_format is SweepFormat.JSON:
             sys.stdout.write(render_sweep_json(result))
         else:
-            render_sweep_table(result, _wide_console())
+            render_sweep_table(result, stdout_console(min_width=120))
     except ChatAssignError as error:
         raise fail(error) from None
 
@@ -257,17 +256,9 @@ def staff_command(
                 return
             write_text(output, text)
             return
-        render_staffing_table(report, _wide_console())
+        render_staffing_table(report, stdout_console(min_width=120))
     except ChatAssignError as error:
         raise fail(error) from None
-
-
-def _wide_console() -> Console:
-    """stdout, at least 120 columns wide when it is not a terminal (pipes, files)."""
-    console = stdout_console()
-    if not console.is_terminal:
-        console.width = max(console.width, 120)
-    return console
 
 
 def _seconds(text: str | None) -> float | None:
