@@ -17,7 +17,7 @@ import shutil
 import socket
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -200,16 +200,9 @@ def test_chromium_renders_the_report_without_network_requests(
 
 
 def test_a_missing_report_extra_is_a_clear_usage_error(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    hide_module: Callable[[str], None], tmp_path: Path
 ) -> None:
-    import importlib.util
-
-    real = importlib.util.find_spec
-
-    def without_matplotlib(name: str, package: str | None = None) -> object:
-        return None if name == "matplotlib" else real(name, package)
-
-    monkeypatch.setattr(importlib.util, "find_spec", without_matplotlib)
+    hide_module("matplotlib")
     result = CliRunner().invoke(app, ["compare", "--report", str(tmp_path / "r.html")])
     assert result.exit_code == 2
     assert "pip install 'chatassign[report]'" in result.output

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -118,16 +118,9 @@ def test_a_bare_name_goes_under_reports(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_a_missing_report_extra_stops_before_running(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    hide_module: Callable[[str], None], tmp_path: Path
 ) -> None:
-    import importlib.util
-
-    real = importlib.util.find_spec
-
-    def without_jinja(name: str, package: str | None = None) -> object:
-        return None if name == "jinja2" else real(name, package)
-
-    monkeypatch.setattr(importlib.util, "find_spec", without_jinja)
+    hide_module("jinja2")
     result = runner.invoke(app, [*SWEEP, "--report", str(tmp_path / "r.html")])
     assert result.exit_code == 2
     assert "pip install 'chatassign[report]'" in result.stderr
