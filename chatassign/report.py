@@ -204,6 +204,11 @@ def _secs(x: float) -> str:
     return f"{x:.1f} s"
 
 
+def _mean_count(value: float, replications: int) -> str:
+    """A count averaged over replications: whole with one replication, else one decimal."""
+    return f"{value:.0f}" if replications == 1 else f"{value:.1f}"
+
+
 def _ci(est: Estimate, fmt: str = "{:.1f}", scale: float = 1.0) -> str:
     if est.ci95 is None:
         return ""
@@ -219,8 +224,7 @@ def _summary_rows(result: MethodResult) -> list[tuple[str, str, str]]:
     model = est if isinstance(est, ErlangEstimate) else None
 
     def counted(key: str) -> str:
-        value = s.counts[key]
-        return f"{value:.0f}" if n == 1 else f"{value:.1f}"
+        return _mean_count(s.counts[key], n)
 
     rows = [
         ("handed off", counted("handed_off"), ""),
@@ -301,7 +305,8 @@ def render_markdown(report: SimulationReport) -> str:
             "|---|---|---|---|---|---|",
         ]
         lines += [
-            f"| {a.id} | {a.assigned:g} | {a.mean_open:.2f} | {a.max_open:g} | "
+            f"| {a.id} | {_mean_count(a.assigned, s.replications)} | {a.mean_open:.2f} | "
+            f"{_mean_count(a.max_open, s.replications)} | "
             f"{_pct(a.utilization)} | {_pct(a.at_cap_share)} |"
             for a in s.agents
         ]
@@ -348,9 +353,9 @@ def render_table(report: SimulationReport, console: Console) -> None:
         for a in s.agents:
             agents.add_row(
                 a.id,
-                f"{a.assigned:g}",
+                _mean_count(a.assigned, s.replications),
                 f"{a.mean_open:.2f}",
-                f"{a.max_open:g}",
+                _mean_count(a.max_open, s.replications),
                 _pct(a.utilization),
                 _pct(a.at_cap_share),
             )
