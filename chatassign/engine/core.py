@@ -140,7 +140,7 @@ class Engine:
             for pool in self._pools.values()
             if teamspace is None or pool.teamspace.id == teamspace
             for seq, live in pool.waiting
-            if live.state is ChatState.PENDING and live.queue_seq == seq
+            if live.queue_seq == seq
         ]
         return [chat_id for _, chat_id in sorted(entries, key=lambda e: e[0])]
 
@@ -223,7 +223,6 @@ class Engine:
         if agent is None:
             raise EngineError(f"chat {chat_id!r} is pending; only an open chat can be closed")
         del self._chats[chat_id]
-        live.state = ChatState.CLOSED
         # self._unassign(live, agent) and self._touch(agent), inlined: once per chat.
         agent.load -= 1
         if live.origin is Origin.AUTO:
@@ -251,7 +250,6 @@ class Engine:
         if live.state is not ChatState.PENDING:
             raise EngineError(f"chat {chat_id!r} is open; only a pending chat can be abandoned")
         self._dequeue(live)
-        live.state = ChatState.ABANDONED
         del self._chats[chat_id]
         if self._observer is not None:
             self._emit(now, "abandoned", live, None, "")
@@ -413,7 +411,6 @@ class Engine:
     def _place_auto(self, live: LiveChat, agent: AgentRecord, picker: Picker, now: float) -> None:
         """Automatic placement by the pool's method: the hot path of every handoff."""
         live.agent = agent
-        live.state = ChatState.OPEN
         agent.load += 1
         agent.auto_load += 1
         agent.chats[live.id] = live
@@ -444,7 +441,6 @@ class Engine:
     ) -> None:
         """Manual placement (direct, claim, transfer, takeover): method and cap do not apply."""
         live.agent = agent
-        live.state = ChatState.OPEN
         live.origin = origin
         agent.load += 1
         agent.chats[live.id] = live
@@ -482,7 +478,6 @@ class Engine:
                 picker.refresh(agent, False)
 
     def _enqueue(self, live: LiveChat, now: float, *, front: bool) -> None:
-        live.state = ChatState.PENDING
         pool = live.pool
         if front:
             self._front_seq -= 1
@@ -513,7 +508,7 @@ class Engine:
         waiting = pool.waiting
         while waiting:
             seq, live = waiting[0]
-            if live.queue_seq == seq and live.state is ChatState.PENDING and live.pool is pool:
+            if live.queue_seq == seq and live.pool is pool:
                 return live
             waiting.popleft()
         return None

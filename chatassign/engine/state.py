@@ -55,16 +55,26 @@ class Pool:
 
 
 class LiveChat:
-    __slots__ = ("agent", "id", "origin", "pool", "queue_seq", "seq", "state")
+    """A chat the engine holds: pending while ``agent`` is None, else open.
+
+    Closed and abandoned chats are dropped from the engine, so no state is stored.
+    ``queue_seq`` is its entry in its pool's queue while pending (0: not queued).
+    """
+
+    __slots__ = ("agent", "id", "origin", "pool", "queue_seq", "seq")
 
     def __init__(self, chat: Chat, pool: Pool, seq: int) -> None:
         self.id = chat[0]
         self.pool = pool
         self.seq = seq
         self.queue_seq = 0
-        self.state = ChatState.PENDING
         self.agent: AgentRecord | None = None
         self.origin = Origin.AUTO
+
+    @property
+    def state(self) -> ChatState:
+        """Pending or open (the only states a held chat can be in)."""
+        return ChatState.PENDING if self.agent is None else ChatState.OPEN
 
 
 class Route(NamedTuple):
