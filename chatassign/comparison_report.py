@@ -19,7 +19,7 @@ from rich.text import Text
 
 from chatassign.comparison import Comparison, Difference, Metric, Row, Unit
 from chatassign.metrics import MethodResult, SimulationReport
-from chatassign.report import Json, JsonValue, result_json
+from chatassign.report import Json, JsonValue, report_header, result_json
 
 
 @dataclass(frozen=True)
@@ -191,11 +191,7 @@ def comparison_json(data: ComparisonReport) -> Json:
         _labelled(label, result) for label, result in zip(arms, data.results, strict=True)
     ]
     return {
-        "scenario": report.scenario,
-        "seed": report.seed,
-        "replications": report.replications,
-        "horizon_s": report.horizon,
-        "warmup_s": report.warmup,
+        **report_header(report),
         "results": results,
         "baseline": comparison.baseline,
         "metrics": metrics,

@@ -121,16 +121,20 @@ def result_json(result: MethodResult) -> Json:
     }
 
 
-def report_json(report: SimulationReport) -> Json:
-    """The whole document as plain values."""
+def report_header(report: SimulationReport) -> Json:
+    """The run's settings, the keys that open every JSON document."""
     return {
         "scenario": report.scenario,
         "seed": report.seed,
         "replications": report.replications,
         "horizon_s": report.horizon,
         "warmup_s": report.warmup,
-        "results": [result_json(r) for r in report.results],
     }
+
+
+def report_json(report: SimulationReport) -> Json:
+    """The whole document as plain values."""
+    return {**report_header(report), "results": [result_json(r) for r in report.results]}
 
 
 def render_json(report: SimulationReport) -> str:

@@ -216,6 +216,11 @@ def _smallest(meets: Callable[[int], bool]) -> int:
                 f"the targets are not met by the Erlang model with {MAX_AGENTS} agents"
             )
     high = low + step
+    return _bisect(meets, low, high)
+
+
+def _bisect(meets: Callable[[int], bool], low: int, high: int) -> int:
+    """The smallest n in (low, high] with meets(n), given not meets(low) and meets(high)."""
     while high - low > 1:
         middle = (low + high) // 2
         if meets(middle):
@@ -371,13 +376,7 @@ def _search_team(meets: Callable[[int], bool], start: int) -> int:
             high = low + step
             if high > MAX_AGENTS:
                 raise UsageError(f"the targets are not met with {MAX_AGENTS} agents")
-    while high - low > 1:
-        middle = (low + high) // 2
-        if meets(middle):
-            high = middle
-        else:
-            low = middle
-    return high
+    return _bisect(meets, low, high)
 
 
 @dataclass(frozen=True, slots=True)
