@@ -42,10 +42,17 @@ NORMAL = 1
 
 
 class Customer:
-    """One handed-off chat while it is pending or open."""
+    """One handed-off chat while it is pending or open.
+
+    A customer is also its own calendar entry for the end of a constant-rate service
+    (``callbacks`` and ``_ok`` are what ``Environment.step`` reads), which saves an
+    ``Alarm`` per chat. ``callbacks`` is None while no such entry is on the calendar.
+    """
 
     __slots__ = (
+        "_ok",
         "agent",
+        "callbacks",
         "counted",
         "finish",
         "id",
@@ -69,6 +76,8 @@ class Customer:
         self.agent: AgentBooks | None = None
         self.finish = 0.0
         """When the service ends (constant-rate service); a requeue moves it."""
+        self.callbacks: list[Callable[[Customer], None]] | None = None
+        self._ok = True
 
 
 class Saturation:

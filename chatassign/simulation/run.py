@@ -37,6 +37,7 @@ from chatassign.simulation.books import (
 from chatassign.simulation.plan import Progress, SimulationPlan, random_stream
 
 _PROGRESS_TICKS = 100
+_new_tuple = tuple.__new__
 
 
 def run_replication(
@@ -123,6 +124,10 @@ class ReplicationRun:
         self.queue_samples: list[int] = []
         self.after_horizon = False
         self.finished = False
+        # SimPy never mutates a callbacks list it takes from an event, so every alarm
+        # of one kind shares one list (saves a list and a bound method per alarm).
+        self.arrival_callbacks: list[Callable[[Alarm[Arrivals]], None]] = [self._on_arrival]
+        self.finish_callbacks: list[Callable[[Customer], None]] = [self._on_finish]
 
         self.agents, self.saturations = self._build_books(workspace)
 
@@ -232,11 +237,13 @@ class ReplicationRun:
     def _on_arrival(self, event: Alarm[Arrivals]) -> None:
         arrivals: Arrivals = event._value
         now = self.env._now
-        at = now + arrivals.gap(now)
+        rate = arrivals.constant_rate
+        # arrivals.gap(now), inlined for a constant rate: the same draw.
+        at = now + (-math.log(1.0 - arrivals.random()) / rate if rate else arrivals.gap(now))
         if at < self.horizon:
             # A stream has one arrival pending at a time, so its alarm is reused: SimPy
             # has already taken this firing's callbacks.
-            event.callbacks = [self._on_arrival]
+            event.callbacks = self.arrival_callbacks
             heappush(self.calendar, (at, NORMAL, next(self.event_ids), event))
         counted = now >= self.warmup
         if counted:
@@ -270,8 +277,8 @@ class ReplicationRun:
                 if u < bound:
                     language = lang
                     break
-        ai_agent = arrivals.ai_agent
-        result = self.engine.handoff(Chat(chat_id, ai_agent, language), now)
+        # tuple.__new__ builds the named tuple at half the cost of Chat(...).
+        result = self.engine.handoff(_new_tuple(Chat, (chat_id, arrivals.ai_agent, language)), now)
         counted = now >= self.warmup
         outcome = result.outcome
         if outcome is Outcome.UNAVAILABLE:
@@ -328,8 +335,13 @@ class ReplicationRun:
             self._ps_reschedule(agent)
         else:
             finish = customer.finish = now + customer.work * self.flat_factor / agent.speed
-            alarm = Alarm(self._on_finish, customer)
-            heappush(self.calendar, (finish, NORMAL, next(self.event_ids), alarm))
+            entry: Customer | Alarm[Customer]
+            if customer.callbacks is None:
+                customer.callbacks = self.finish_callbacks
+                entry = customer
+            else:  # a requeued chat's old entry is still on the calendar
+                entry = Alarm(self._on_finish_alarm, customer)
+            heappush(self.calendar, (finish, NORMAL, next(self.event_ids), entry))
 
     def _placed(self, placements: Sequence[Assignment], now: float) -> None:
         """Chats a queue drain placed as a side effect of another operation."""
@@ -361,12 +373,14 @@ class ReplicationRun:
                     saturation.flush(now)
                     saturation.below += 1 if after < cap else -1
 
-    def _on_finish(self, event: Alarm[Customer]) -> None:
-        customer = event._value
+    def _on_finish(self, customer: Customer) -> None:
         now = self.env._now
-        # A requeued chat's old alarm no longer matches its finish time: it is ignored.
+        # A requeued chat's old entry no longer matches its finish time: it is ignored.
         if now == customer.finish and customer.state is OPEN and customer.agent is not None:
             self._close(customer, now)
+
+    def _on_finish_alarm(self, event: Alarm[Customer]) -> None:
+        self._on_finish(event._value)
 
     def _close(self, customer: Customer, now: float) -> None:
         agent = customer.agent
