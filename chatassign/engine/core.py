@@ -48,6 +48,8 @@ from chatassign.model import (
 )
 
 _TEAMSPACE_TARGET = Target(teamspace=True)
+_AUTO = Origin.AUTO
+"""An enum member read from the class costs ten times a global's read (Python 3.11)."""
 
 
 class Engine:
@@ -225,7 +227,7 @@ class Engine:
         del self._chats[chat_id]
         # self._unassign(live, agent) and self._touch(agent), inlined: once per chat.
         agent.load -= 1
-        if live.origin is Origin.AUTO:
+        if live.origin is _AUTO:
             agent.auto_load -= 1
         del agent.chats[chat_id]
         live.agent = None
@@ -453,7 +455,7 @@ class Engine:
 
     def _unassign(self, live: LiveChat, agent: AgentRecord) -> None:
         agent.load -= 1
-        if live.origin is Origin.AUTO:
+        if live.origin is _AUTO:
             agent.auto_load -= 1
         del agent.chats[live.id]
         live.agent = None
@@ -536,7 +538,7 @@ class Engine:
             agent = cast(AgentRecord, picker.pick())
             best.waiting.popleft()
             self._dequeue(best_head)
-            best_head.origin = Origin.AUTO
+            best_head.origin = _AUTO
             self._place_auto(best_head, agent, picker, now)
             placed.append(Assignment(best_head.id, agent.id))
 

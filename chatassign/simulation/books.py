@@ -31,8 +31,8 @@ class Alarm(Generic[T]):
 
     __slots__ = ("_ok", "_value", "callbacks")
 
-    def __init__(self, callback: Callable[[Alarm[T]], None], value: T) -> None:
-        self.callbacks = [callback]
+    def __init__(self, callbacks: list[Callable[[Alarm[T]], None]], value: T) -> None:
+        self.callbacks = callbacks
         self._ok = True
         self._value = value
 
@@ -118,10 +118,12 @@ class AgentBooks:
         "online_time",
         "open_area",
         "progress",
+        "ps_alarm",
         "ps_last",
         "ps_rate",
-        "ps_version",
+        "ps_rates",
         "saturations",
+        "since",
         "speed",
         "targets",
         "voluntary",
@@ -134,6 +136,9 @@ class AgentBooks:
         self.load = 0
         self.online = False
         self.last = 0.0
+        """When the load last changed (``open_area`` is settled up to here)."""
+        self.since = 0.0
+        """When being online, busy or at the cap last changed (their times are settled)."""
         self.open_area = 0.0
         self.online_time = 0.0
         self.busy_time = 0.0
@@ -149,22 +154,33 @@ class AgentBooks:
         self.progress = 0.0
         self.ps_last = 0.0
         self.ps_rate = speed
-        self.ps_version = 0
+        self.ps_rates = [speed]
+        """The rate of every open chat by the number open (the last entry: that or more)."""
+        self.ps_alarm: Alarm[AgentBooks] | None = None
+        """The calendar entry of the next completion; any other entry is stale."""
         self.targets: dict[Customer, float] = {}
 
     def account(self, now: float) -> None:
-        """Add the time since the last change to the areas."""
-        dt = now - self.last
-        if dt > 0.0:
-            load = self.load
-            self.open_area += load * dt
-            if self.online:
-                self.online_time += dt
-                if load:
-                    self.busy_time += dt
-                    if load >= self.cap:
-                        self.at_cap_time += dt
+        """Settle every area and time up to ``now``."""
+        self.open_area += self.load * (now - self.last)
         self.last = now
+        self.settle(now)
+
+    def settle(self, now: float) -> None:
+        """Settle the online, busy and at-cap times up to ``now``.
+
+        They change only when the agent's status changes or its load crosses 0 or the
+        cap, so the hot path calls this at those moments only.
+        """
+        dt = now - self.since
+        if dt > 0.0 and self.online:
+            load = self.load
+            self.online_time += dt
+            if load:
+                self.busy_time += dt
+                if load >= self.cap:
+                    self.at_cap_time += dt
+        self.since = now
 
     def facts(self) -> AgentFacts:
         return AgentFacts(
