@@ -120,6 +120,7 @@ class AgentBooks:
         "progress",
         "ps_alarm",
         "ps_last",
+        "ps_next",
         "ps_rate",
         "ps_rates",
         "saturations",
@@ -158,6 +159,8 @@ class AgentBooks:
         """The rate of every open chat by the number open (the last entry: that or more)."""
         self.ps_alarm: Alarm[AgentBooks] | None = None
         """The calendar entry of the next completion; any other entry is stale."""
+        self.ps_next: Customer | None = None
+        """The chat that completes at ``ps_alarm`` (the first with the least target)."""
         self.targets: dict[Customer, float] = {}
 
     def account(self, now: float) -> None:

@@ -13,7 +13,6 @@ import math
 import random
 from collections.abc import Callable, Sequence
 from heapq import heappush
-from operator import itemgetter
 from typing import cast
 
 import simpy
@@ -417,7 +416,8 @@ class ReplicationRun:
         rates = agent.ps_rates
         count = len(targets)
         rate = agent.ps_rate = rates[count - 1] if count <= len(rates) else rates[-1]
-        delay = (min(targets.values()) - agent.progress) / rate
+        first = agent.ps_next = min(targets, key=targets.__getitem__)
+        delay = (targets[first] - agent.progress) / rate
         now = self.env._now
         alarm = agent.ps_alarm = Alarm(self.ps_callbacks, agent)
         at = now + delay if delay > 0.0 else now
@@ -428,10 +428,10 @@ class ReplicationRun:
         if event is not agent.ps_alarm:
             return
         now = self.env._now
-        customer, target = min(agent.targets.items(), key=itemgetter(1))
-        agent.progress = target
+        customer = agent.ps_next
+        assert customer is not None
+        agent.progress = agent.targets.pop(customer)
         agent.ps_last = now
-        del agent.targets[customer]
         self._close(customer, now)
         if agent.ps_alarm is event:  # the close placed no chat with this agent
             self._ps_reschedule(agent)
