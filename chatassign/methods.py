@@ -8,7 +8,9 @@ eligibility themselves, so every method sees exactly the same candidates.
 
 Balanced and round robin keep a heap with lazy deletion: every change of an agent bumps
 its ``version`` and pushes a fresh entry; entries with an old version are dropped when
-they reach the top. Decisions cost O(log n) in the pool size, not O(n).
+they reach the top. When the changed agent's old entry is the top (as it is for the
+agent just picked), the fresh entry replaces it in one sift. Decisions cost O(log n)
+in the pool size, not O(n).
 Voluntary has no picker: it never places a chat by itself.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 import heapq
 import random
 from collections.abc import Callable, Iterable
+from heapq import heappop, heappush, heapreplace
 from typing import Protocol
 
 from chatassign.model import Method
@@ -92,17 +95,18 @@ class BalancedPicker:
     def refresh(self, agent: AgentState, available: bool) -> None:
         if available:
             heap = self._heap
-            heapq.heappush(
-                heap,
-                (
-                    agent.load,
-                    agent.last_assigned,
-                    agent.online_since,
-                    agent.id,
-                    agent.version,
-                    agent,
-                ),
+            entry = (
+                agent.load,
+                agent.last_assigned,
+                agent.online_since,
+                agent.id,
+                agent.version,
+                agent,
             )
+            if heap and heap[0][5] is agent:  # the top is stale: replace it
+                heapreplace(heap, entry)
+                return
+            heappush(heap, entry)
             if len(heap) > self._limit:
                 self._heap = [e for e in heap if e[4] == e[5].version]
                 heapq.heapify(self._heap)
@@ -113,7 +117,7 @@ class BalancedPicker:
             entry = heap[0]
             if entry[4] == entry[5].version:
                 return entry[5]
-            heapq.heappop(heap)
+            heappop(heap)
         return None
 
     def any_available(self) -> bool:
@@ -148,7 +152,11 @@ class RoundRobinPicker:
         if available:
             heap = self._heap
             position = agent.rotation.get(self._teamspace, agent.online_seq)
-            heapq.heappush(heap, (position, agent.id, agent.version, agent))
+            entry = (position, agent.id, agent.version, agent)
+            if heap and heap[0][3] is agent:  # the top is stale: replace it
+                heapreplace(heap, entry)
+                return
+            heappush(heap, entry)
             if len(heap) > self._limit:
                 self._heap = [e for e in heap if e[2] == e[3].version]
                 heapq.heapify(self._heap)
@@ -159,7 +167,7 @@ class RoundRobinPicker:
             entry = heap[0]
             if entry[2] == entry[3].version:
                 return entry[3]
-            heapq.heappop(heap)
+            heappop(heap)
         return None
 
     def any_available(self) -> bool:
