@@ -236,8 +236,9 @@ class Engine:
         if agent.online and agent.live:
             held = agent.load if self._all_open else agent.auto_load
             for pool in agent.pools:
-                if pool.picker is not None:
-                    pool.picker.refresh(agent, held < pool.cap)
+                picker = pool.picker
+                if picker is not None:
+                    picker.refresh(agent, held < pool.cap)
                     waiting = waiting or bool(pool.waiting)
         else:
             self._touch_unavailable(agent)
@@ -424,8 +425,9 @@ class Engine:
         if agent.online and agent.live:
             held = agent.load if self._all_open else agent.auto_load
             for pool in agent.pools:
-                if pool.picker is not None:
-                    pool.picker.refresh(agent, held < pool.cap)
+                own = pool.picker
+                if own is not None:
+                    own.refresh(agent, held < pool.cap)
         else:
             self._touch_unavailable(agent)
         if self._observer is not None:

@@ -360,10 +360,13 @@ class ReplicationRun:
             self._assigned(customers[placement.chat], agents[placement.agent], now)
 
     def _load_change(self, agent: AgentBooks, now: float, delta: int) -> None:
+        """One chat more (``delta`` 1) or fewer (-1) for the agent."""
         before = agent.load
         after = before + delta
+        # A step of one crosses a cap c (from c - 1 to c, or back) when the larger is c.
+        larger = after if delta > 0 else before
         online = agent.online
-        if online and (not before or not after or (before < agent.cap) != (after < agent.cap)):
+        if online and (not before or not after or larger == agent.cap):
             agent.settle(now)
         agent.open_area += before * (now - agent.last)
         agent.last = now
@@ -372,10 +375,9 @@ class ReplicationRun:
             agent.max_open = after
         if online:
             for saturation in agent.saturations:
-                cap = saturation.cap
-                if (before < cap) != (after < cap):
+                if larger == saturation.cap:
                     saturation.flush(now)
-                    saturation.below += 1 if after < cap else -1
+                    saturation.below -= delta
 
     def _on_finish(self, customer: Customer) -> None:
         now = self.env._now
