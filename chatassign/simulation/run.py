@@ -380,17 +380,14 @@ class ReplicationRun:
                     saturation.below -= delta
 
     def _on_finish(self, customer: Customer) -> None:
+        """The service ends if it is due now: the assignee closes the chat.
+
+        A requeued chat's old entry no longer matches its finish time: it is ignored.
+        """
         now = self.env._now
-        # A requeued chat's old entry no longer matches its finish time: it is ignored.
-        if now == customer.finish and customer.state is OPEN and customer.agent is not None:
-            self._close(customer, now)
-
-    def _on_finish_alarm(self, event: Alarm[Customer]) -> None:
-        self._on_finish(event._value)
-
-    def _close(self, customer: Customer, now: float) -> None:
         agent = customer.agent
-        assert agent is not None
+        if now != customer.finish or customer.state is not OPEN or agent is None:
+            return
         customer.state = ENDED
         del self.customers[customer.id]
         self._load_change(agent, now, -1)
@@ -401,6 +398,9 @@ class ReplicationRun:
             self._arm_claim(agent, now)
         if self.after_horizon and not self.customers:
             self.finished = True
+
+    def _on_finish_alarm(self, event: Alarm[Customer]) -> None:
+        self._on_finish(event._value)
 
     # ------------------------------------------------------ processor sharing
 
@@ -434,7 +434,8 @@ class ReplicationRun:
         assert customer is not None
         agent.progress = agent.targets.pop(customer)
         agent.ps_last = now
-        self._close(customer, now)
+        customer.finish = now  # due now: _on_finish closes it
+        self._on_finish(customer)
         if agent.ps_alarm is event:  # the close placed no chat with this agent
             self._ps_reschedule(agent)
 
