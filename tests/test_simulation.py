@@ -167,6 +167,80 @@ def test_processor_sharing_stretches_and_reschedules_completions() -> None:
 # ------------------------------------------------------------- bookkeeping rules
 
 
+def load_measures_from_trace(
+    events: list[EngineEvent], agent: str, start: float, end: float
+) -> tuple[float, int, float, float, float]:
+    """(open area, max open, online, busy, at cap) of one agent, integrated from the trace."""
+    holder: dict[object, str] = {}
+    load, online, last = 0, False, start
+    area = online_time = busy = at_cap = 0.0
+    top = 0
+    cap = 2
+
+    def advance(to: float) -> None:
+        nonlocal area, online_time, busy, at_cap, last
+        dt = min(to, end) - last
+        if dt > 0.0:
+            area += load * dt
+            if online:
+                online_time += dt
+                busy += dt if load else 0.0
+                at_cap += dt if load >= cap else 0.0
+        last = max(last, min(to, end))
+
+    for e in events:
+        advance(max(e.time, start))
+        if e.time >= start:
+            top = max(top, load)
+        if e.event in ("assigned", "claimed"):
+            holder[e.chat] = str(e.agent)
+            load += e.agent == agent
+        elif e.event == "closed" or (e.event == "queued" and e.detail == "requeued"):
+            load -= holder.pop(e.chat, None) == agent
+        elif e.event in ("online", "away") and e.agent == agent:
+            online = e.event == "online"
+        if e.time >= start:
+            top = max(top, load)
+    advance(end)
+    return area, max(top, load), online_time, busy, at_cap
+
+
+@pytest.mark.parametrize(
+    ("on_away", "slowdown"),
+    [(OnAway.KEEP, (1.0,)), (OnAway.REQUEUE, (1.0,)), (OnAway.KEEP, (1.0, 1.5))],
+)
+def test_agent_load_measures_match_the_trace(on_away: OnAway, slowdown: tuple[float, ...]) -> None:
+    """Every agent's time-weighted load equals the integral of its load in the trace."""
+    ws = workspace(["a", "b", "c"], cap=2, on_away=on_away)
+    shifts = {
+        "a": (Interval(0.0, 700.0), Interval(1500.0, 3000.0)),
+        "b": (Interval(300.0, 2200.0),),
+    }
+    sc = scenario(
+        ws,
+        rate=1 / 25,
+        handle=Expo(90.0),
+        horizon=3000.0,
+        warmup=400.0,
+        patience=Expo(200.0),
+        slowdown=slowdown,
+        shifts=shifts,
+    )
+    events: list[EngineEvent] = []
+    facts = run(sc, observer=events.append)
+    assert {e.event for e in events} >= {"assigned", "closed", "online", "away", "queued"}
+    for agent in facts.agents:
+        area, top, online, busy, at_cap = load_measures_from_trace(
+            events, agent.id, facts.start, facts.end
+        )
+        assert agent.open_area == pytest.approx(area)
+        assert agent.max_open == top
+        assert agent.online_time == pytest.approx(online)
+        assert agent.busy_time == pytest.approx(busy)
+        assert agent.at_cap_time == pytest.approx(at_cap)
+    assert any(a.at_cap_time > 0.0 for a in facts.agents)
+
+
 def test_unavailable_when_nobody_is_online() -> None:
     ws = workspace(["a"], cap=2)
     sc = scenario(

@@ -101,12 +101,16 @@ class Saturation:
 
 
 class AgentBooks:
-    """The simulator's books on one agent: load areas, service and claiming state."""
+    """The simulator's books on one agent: time at each load, service and claiming state.
+
+    The time-weighted measures come from one histogram per status: the time spent
+    online (and away) holding 0, 1, 2, ... open chats. A load change adds the time
+    since the last change to one cell; the areas are sums of cells at the end.
+    """
 
     __slots__ = (
         "assigned",
-        "at_cap_time",
-        "busy_time",
+        "away_times",
         "cap",
         "claim_armed",
         "claim_token",
@@ -115,8 +119,7 @@ class AgentBooks:
         "load",
         "max_open",
         "online",
-        "online_time",
-        "open_area",
+        "online_times",
         "progress",
         "ps_alarm",
         "ps_last",
@@ -124,9 +127,9 @@ class AgentBooks:
         "ps_rate",
         "ps_rates",
         "saturations",
-        "since",
         "speed",
         "targets",
+        "times",
         "voluntary",
     )
 
@@ -137,13 +140,14 @@ class AgentBooks:
         self.load = 0
         self.online = False
         self.last = 0.0
-        """When the load last changed (``open_area`` is settled up to here)."""
-        self.since = 0.0
-        """When being online, busy or at the cap last changed (their times are settled)."""
-        self.open_area = 0.0
-        self.online_time = 0.0
-        self.busy_time = 0.0
-        self.at_cap_time = 0.0
+        """When the load or the status last changed (the histograms run up to here)."""
+        size = int(cap) + 1 if cap < math.inf else 1
+        self.online_times = [0.0] * size
+        """Seconds online holding ``i`` open chats, at index ``i``."""
+        self.away_times = [0.0] * size
+        """Seconds away holding ``i`` open chats (requeue off: chats stay with the agent)."""
+        self.times = self.away_times
+        """The histogram of the current status."""
         self.max_open = 0
         self.assigned = 0
         self.saturations: list[Saturation] = []
@@ -164,36 +168,39 @@ class AgentBooks:
         self.targets: dict[Customer, float] = {}
 
     def account(self, now: float) -> None:
-        """Settle every area and time up to ``now``."""
-        self.open_area += self.load * (now - self.last)
+        """Add the time since the last change to the current load's cell."""
+        self.times[self.load] += now - self.last
         self.last = now
-        self.settle(now)
 
-    def settle(self, now: float) -> None:
-        """Settle the online, busy and at-cap times up to ``now``.
+    def grow(self) -> None:
+        """Make room in the histograms for one more open chat than ever before."""
+        self.online_times.append(0.0)
+        self.away_times.append(0.0)
 
-        They change only when the agent's status changes or its load crosses 0 or the
-        cap, so the hot path calls this at those moments only.
-        """
-        dt = now - self.since
-        if dt > 0.0 and self.online:
-            load = self.load
-            self.online_time += dt
-            if load:
-                self.busy_time += dt
-                if load >= self.cap:
-                    self.at_cap_time += dt
-        self.since = now
+    def set_online(self, online: bool, now: float) -> None:
+        self.account(now)
+        self.online = online
+        self.times = self.online_times if online else self.away_times
+
+    def restart(self, now: float) -> None:
+        """Forget everything measured before ``now`` (the end of the warm-up)."""
+        self.account(now)
+        size = len(self.times)
+        self.online_times[:] = [0.0] * size
+        self.away_times[:] = [0.0] * size
+        self.max_open = self.load
 
     def facts(self) -> AgentFacts:
+        online, away = self.online_times, self.away_times
+        cap = int(self.cap) if self.cap < math.inf else len(online)
         return AgentFacts(
             id=self.id,
             assigned=self.assigned,
-            open_area=self.open_area,
+            open_area=math.fsum(i * (online[i] + away[i]) for i in range(1, len(online))),
             max_open=self.max_open,
-            online_time=self.online_time,
-            busy_time=self.busy_time,
-            at_cap_time=self.at_cap_time,
+            online_time=math.fsum(online),
+            busy_time=math.fsum(online[1:]),
+            at_cap_time=math.fsum(online[cap:]),
         )
 
 

@@ -232,9 +232,7 @@ class ReplicationRun:
         self.queue_area = 0.0
         self.queue_max = self.queue
         for agent in self.agents.values():
-            agent.account(now)
-            agent.open_area = agent.online_time = agent.busy_time = agent.at_cap_time = 0.0
-            agent.max_open = agent.load
+            agent.restart(now)
         for saturation in self.saturations:
             saturation.flush(now)
             saturation.time = 0.0
@@ -362,18 +360,16 @@ class ReplicationRun:
     def _load_change(self, agent: AgentBooks, now: float, delta: int) -> None:
         """One chat more (``delta`` 1) or fewer (-1) for the agent."""
         before = agent.load
-        after = before + delta
-        # A step of one crosses a cap c (from c - 1 to c, or back) when the larger is c.
-        larger = after if delta > 0 else before
-        online = agent.online
-        if online and (not before or not after or larger == agent.cap):
-            agent.settle(now)
-        agent.open_area += before * (now - agent.last)
+        agent.times[before] += now - agent.last  # agent.account(now), inlined
         agent.last = now
-        agent.load = after
+        after = agent.load = before + delta
         if after > agent.max_open:
             agent.max_open = after
-        if online:
+            if after == len(agent.times):
+                agent.grow()
+        # A step of one crosses a cap c (from c - 1 to c, or back) when the larger is c.
+        larger = after if delta > 0 else before
+        if larger >= agent.cap and agent.online:
             for saturation in agent.saturations:
                 if larger == saturation.cap:
                     saturation.flush(now)
@@ -468,13 +464,12 @@ class ReplicationRun:
         if agent is None or self.engine.is_online(uid) == online:
             self.engine.set_status(uid, online=online, now=now)
             return
-        agent.account(now)
+        agent.set_online(online, now)
         for saturation in agent.saturations:
             saturation.flush(now)
             saturation.online += 1 if online else -1
             if agent.load < saturation.cap:
                 saturation.below += 1 if online else -1
-        agent.online = online
         if online:
             self._placed(self.engine.set_status(uid, online=True, now=now), now)
             if agent.voluntary:
