@@ -218,13 +218,13 @@ class Engine:
 
     def close(self, chat_id: ChatId, now: float) -> tuple[Assignment, ...]:
         """The assignee closes the chat; the slot frees and the queue drains."""
-        live = self._chats.get(chat_id)
+        live = self._chats.pop(chat_id, None)
         if live is None:
             raise EngineError(f"chat {chat_id!r} is not pending or open")
         agent = live.agent
         if agent is None:
+            self._chats[chat_id] = live  # left as it was
             raise EngineError(f"chat {chat_id!r} is pending; only an open chat can be closed")
-        del self._chats[chat_id]
         # self._unassign(live, agent) and self._touch(agent), inlined: once per chat.
         agent.load -= 1
         if live.origin is _AUTO:

@@ -132,6 +132,7 @@ class ReplicationRun:
         self.arrival_callbacks: list[Callable[[Alarm[Arrivals]], None]] = [self._on_arrival]
         self.finish_callbacks: list[Callable[[Customer], None]] = [self._on_finish]
         self.ps_callbacks: list[Callable[[Alarm[AgentBooks]], None]] = [self._on_ps_finish]
+        self.patience_callbacks: list[Callable[[Alarm[Customer]], None]] = [self._on_patience]
 
         self.agents, self.saturations = self._build_books(workspace)
 
@@ -299,7 +300,8 @@ class ReplicationRun:
             return
         self._queue_change(now, 1)
         if patience < math.inf:
-            self._schedule(patience, self._on_patience, customer)
+            alarm = Alarm(self.patience_callbacks, customer)
+            heappush(self.calendar, (now + patience, NORMAL, next(self.event_ids), alarm))
         if voluntary:
             agents = self.agents
             for uid in self.engine.claimable_by(chat_id):
