@@ -123,7 +123,6 @@ class AgentBooks:
         "progress",
         "ps_alarm",
         "ps_last",
-        "ps_next",
         "ps_rate",
         "ps_rates",
         "saturations",
@@ -163,9 +162,8 @@ class AgentBooks:
         """The rate of every open chat by the number open (the last entry: that or more)."""
         self.ps_alarm: Alarm[AgentBooks] | None = None
         """The calendar entry of the next completion; any other entry is stale."""
-        self.ps_next: Customer | None = None
-        """The chat that completes at ``ps_alarm`` (the first with the least target)."""
-        self.targets: dict[Customer, float] = {}
+        self.targets: list[tuple[float, int, Customer]] = []
+        """A heap of (progress at which a chat is done, assignment order, the chat)."""
 
     def account(self, now: float) -> None:
         """Add the time since the last change to the current load's cell."""

@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Sequence
-from heapq import heappush
+import itertools
+from heapq import heapify, heappop, heappush
 from typing import cast
 
 import simpy
@@ -133,6 +134,8 @@ class ReplicationRun:
         self.finish_callbacks: list[Callable[[Customer], None]] = [self._on_finish]
         self.ps_callbacks: list[Callable[[Alarm[AgentBooks]], None]] = [self._on_ps_finish]
         self.patience_callbacks: list[Callable[[Alarm[Customer]], None]] = [self._on_patience]
+        self.ps_order = itertools.count()
+        """Ties between equal targets go to the chat assigned first."""
 
         self.agents, self.saturations = self._build_books(workspace)
 
@@ -329,7 +332,8 @@ class ReplicationRun:
         self._load_change(agent, now, 1)
         if self.shared:
             self._ps_advance(agent, now)
-            agent.targets[customer] = agent.progress + customer.work
+            target = agent.progress + customer.work
+            heappush(agent.targets, (target, next(self.ps_order), customer))
             self._ps_reschedule(agent)
         else:
             finish = customer.finish = now + customer.work * self.flat_factor / agent.speed
@@ -416,8 +420,7 @@ class ReplicationRun:
         rates = agent.ps_rates
         count = len(targets)
         rate = agent.ps_rate = rates[count - 1] if count <= len(rates) else rates[-1]
-        first = agent.ps_next = min(targets, key=targets.__getitem__)
-        delay = (targets[first] - agent.progress) / rate
+        delay = (targets[0][0] - agent.progress) / rate
         now = self.env._now
         alarm = agent.ps_alarm = Alarm(self.ps_callbacks, agent)
         at = now + delay if delay > 0.0 else now
@@ -428,9 +431,8 @@ class ReplicationRun:
         if event is not agent.ps_alarm:
             return
         now = self.env._now
-        customer = agent.ps_next
-        assert customer is not None
-        agent.progress = agent.targets.pop(customer)
+        # The alarm is current, so the heap has not changed since it was set.
+        agent.progress, _, customer = heappop(agent.targets)
         agent.ps_last = now
         customer.finish = now  # due now: _on_finish closes it
         self._on_finish(customer)
@@ -491,7 +493,11 @@ class ReplicationRun:
         assert agent is not None
         if self.shared:
             self._ps_advance(agent, now)
-            customer.work = max(0.0, agent.targets.pop(customer) - agent.progress)
+            targets = agent.targets
+            (target,) = [t for t, _, c in targets if c is customer]
+            targets[:] = [entry for entry in targets if entry[2] is not customer]
+            heapify(targets)
+            customer.work = max(0.0, target - agent.progress)
             self._ps_reschedule(agent)
         else:
             customer.work = (customer.finish - now) * agent.speed / self.flat_factor
