@@ -9,10 +9,10 @@ left open are in ``docs/simulation.md``.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Callable, Sequence
-import itertools
 from heapq import heapify, heappop, heappush
 from typing import cast
 
