@@ -207,7 +207,12 @@ def load_measures_from_trace(
 
 @pytest.mark.parametrize(
     ("on_away", "slowdown"),
-    [(OnAway.KEEP, (1.0,)), (OnAway.REQUEUE, (1.0,)), (OnAway.KEEP, (1.0, 1.5))],
+    [
+        (OnAway.KEEP, (1.0,)),
+        (OnAway.REQUEUE, (1.0,)),
+        (OnAway.KEEP, (1.0, 1.5)),
+        (OnAway.REQUEUE, (1.0, 1.5)),
+    ],
 )
 def test_agent_load_measures_match_the_trace(on_away: OnAway, slowdown: tuple[float, ...]) -> None:
     """Every agent's time-weighted load equals the integral of its load in the trace."""
