@@ -330,7 +330,20 @@ class ReplicationRun:
         customer.agent = agent
         if customer.counted:
             agent.assigned += 1
-        self._load_change(agent, now, 1)
+        # One chat more: the time at the old load ends (agent.account(now), inlined).
+        load = agent.load
+        agent.times[load] += now - agent.last
+        agent.last = now
+        load = agent.load = load + 1
+        if load > agent.max_open:
+            agent.max_open = load
+            if load == len(agent.times):
+                agent.grow()
+        if load >= agent.cap and agent.online:
+            for saturation in agent.saturations:
+                if load == saturation.cap:  # the agent reached this teamspace's cap
+                    saturation.flush(now)
+                    saturation.below -= 1
         if self.shared:
             self._ps_advance(agent, now)
             target = agent.progress + customer.work
@@ -364,23 +377,17 @@ class ReplicationRun:
             self._queue_change(now, -1)
             self._assigned(customers[placement.chat], agents[placement.agent], now)
 
-    def _load_change(self, agent: AgentBooks, now: float, delta: int) -> None:
-        """One chat more (``delta`` 1) or fewer (-1) for the agent."""
-        before = agent.load
-        agent.times[before] += now - agent.last  # agent.account(now), inlined
+    def _load_down(self, agent: AgentBooks, now: float) -> None:
+        """One chat fewer for the agent (``_assigned`` counts one more)."""
+        load = agent.load
+        agent.times[load] += now - agent.last  # agent.account(now), inlined
         agent.last = now
-        after = agent.load = before + delta
-        if after > agent.max_open:
-            agent.max_open = after
-            if after == len(agent.times):
-                agent.grow()
-        # A step of one crosses a cap c (from c - 1 to c, or back) when the larger is c.
-        larger = after if delta > 0 else before
-        if larger >= agent.cap and agent.online:
+        agent.load = load - 1
+        if load >= agent.cap and agent.online:
             for saturation in agent.saturations:
-                if larger == saturation.cap:
+                if load == saturation.cap:  # the agent left this teamspace's cap
                     saturation.flush(now)
-                    saturation.below -= delta
+                    saturation.below += 1
 
     def _on_finish(self, customer: Customer) -> None:
         """The service ends if it is due now: the assignee closes the chat.
@@ -393,7 +400,7 @@ class ReplicationRun:
             return
         customer.state = ENDED
         del self.customers[customer.id]
-        self._load_change(agent, now, -1)
+        self._load_down(agent, now)
         placements = self.engine.close(customer.id, now)
         if placements:
             self._placed(placements, now)
@@ -504,7 +511,7 @@ class ReplicationRun:
             customer.work = (customer.finish - now) * agent.speed / self.flat_factor
             customer.finish = math.nan
         customer.agent = None
-        self._load_change(agent, now, -1)
+        self._load_down(agent, now)
         self._queue_change(now, 1)
 
     def _arm_claim(self, agent: AgentBooks, now: float) -> None:
