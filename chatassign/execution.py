@@ -20,6 +20,7 @@ import copyreg
 import functools
 import importlib
 import io
+import logging
 import os
 import pickle
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -51,6 +52,10 @@ Done = Callable[[Task, Measures], None]
 
 class TaskFailedError(ChatAssignError):
     """A task kept failing after its retries."""
+
+
+class ClusterLostError(ChatAssignError):
+    """The Dask scheduler went away during a run."""
 
 
 class Executor(Protocol):
@@ -193,6 +198,9 @@ class _DaskFuture(Protocol):
 
 
 class _DaskClient(Protocol):
+    loop: object
+    status: str
+
     def nthreads(self) -> Mapping[str, int]: ...
 
     def close(self) -> None: ...
@@ -215,6 +223,23 @@ def _dask() -> ModuleType:
         return importlib.import_module("dask.distributed")
     except ImportError:
         raise UsageError("--cluster needs Dask: pip install 'chatassign[cluster]'") from None
+
+
+def _quiet_dask_logs() -> Callable[[], None]:
+    """Silence Dask's loggers below CRITICAL; returns what puts them back."""
+    names = ["distributed"] + [
+        name for name in logging.root.manager.loggerDict if name.startswith("distributed.")
+    ]
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+
+    def restore() -> None:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+    return restore
 
 
 def _connect(distributed: ModuleType, address: str | None, timeout: float) -> object:
@@ -250,18 +275,30 @@ class DaskExecutor:
     ) -> None:
         distributed = _dask()
         self._owned = client is None
+        self._restore_logs: Callable[[], None] = lambda: None
         if client is None:
-            client = _connect(distributed, address, timeout or CONNECT_TIMEOUT)
+            # Dask logs every reconnection attempt with a traceback; our own error
+            # says what happened, once (a client given keeps the caller's logging).
+            self._restore_logs = _quiet_dask_logs()
+            try:
+                client = _connect(distributed, address, timeout or CONNECT_TIMEOUT)
+            except BaseException:
+                self._restore_logs()
+                raise
         if not isinstance(client, distributed.Client):
             raise TypeError("client must be a dask.distributed.Client")
         self.client = cast(_DaskClient, client)
+        self.address = address or "the cluster"
         self.retries = retries
 
     def close(self) -> None:
         """Close the client this executor opened (a client given stays open)."""
         if self._owned:
             self._owned = False
-            self.client.close()
+            try:
+                self.client.close()
+            finally:
+                self._restore_logs()
 
     def __enter__(self) -> DaskExecutor:
         return self
@@ -275,7 +312,29 @@ class DaskExecutor:
         return max(1, sum(self.client.nthreads().values()))
 
     def run(self, plans: Sequence[SimulationPlan], tasks: Sequence[Task], done: Done) -> None:
-        """Scatter the plans, submit every task, report results as they arrive."""
+        """Scatter the plans, submit every task, report results as they arrive.
+
+        A scheduler lost on the way (the client is no longer running) is a
+        ``ClusterLostError`` saying so, whatever Dask raised or cancelled.
+        """
+        finished = 0
+
+        def count(task: Task, measures: Measures) -> None:
+            nonlocal finished
+            done(task, measures)
+            finished += 1
+
+        try:
+            self._run(plans, tasks, count)
+        except Exception as error:
+            if self.client.status == "running":
+                raise
+            raise ClusterLostError(
+                f"lost the Dask scheduler at {self.address} during the run, after "
+                f"{finished} of {len(tasks)} replications ({type(error).__name__})"
+            ) from None
+
+    def _run(self, plans: Sequence[SimulationPlan], tasks: Sequence[Task], done: Done) -> None:
         client = self.client
         scattered = [client.scatter(pack_plan(p), hash=False) for p in plans]
         futures: dict[object, tuple[_DaskFuture, Task]] = {}
@@ -288,14 +347,18 @@ class DaskExecutor:
                 pure=False,
             )
             futures[future.key] = (future, task)
+        # The client is not the process's default one: as_completed needs its loop.
         completed = cast(
-            Iterable[_DaskFuture], _dask().as_completed([f for f, _ in futures.values()])
+            Iterable[_DaskFuture],
+            _dask().as_completed([f for f, _ in futures.values()], loop=client.loop),
         )
         for future in completed:
             _, task = futures[future.key]
             try:
                 measures = future.result()
             except Exception as error:
+                if client.status != "running":
+                    raise  # the scheduler is gone, not the task: see run
                 raise TaskFailedError(
                     f"replication {task.replication} of grid point {task.point} failed "
                     f"after {self.retries} retries: {error!r}"

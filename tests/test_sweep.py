@@ -30,7 +30,13 @@ from chatassign.execution import (
 from chatassign.measures import MEASURES, Measures, measure_replication
 from chatassign.overrides import build_scenario, read_source
 from chatassign.simulation import SimulationPlan, plan_simulation
-from chatassign.sweep import Journal, render_sweep_csv, render_sweep_json, run_sweep
+from chatassign.sweep import (
+    Journal,
+    render_sweep_csv,
+    render_sweep_json,
+    run_sweep,
+    sweep_plans,
+)
 from chatassign.variants import Variants, build_grid, parse_vary, team_template, with_team_size
 from chatassign.workload import Interval
 
@@ -157,6 +163,47 @@ def test_dask_local_cluster_gives_the_same_bytes() -> None:
     ):
         on_dask = sweep_csv(DaskExecutor(client=client))
     assert on_dask == sweep_csv(SerialExecutor())
+
+
+def test_sweep_on_a_cluster_by_address_from_the_command_line(tmp_path: Path) -> None:
+    """``--cluster ADDRESS``: the executor's own client (not the default one) runs it all."""
+    distributed = pytest.importorskip("dask.distributed", reason="the cluster extra")
+    command = ["sweep", "--vary", "method=balanced,random", "--replications", "2"]
+    command += ["--horizon", "2h", "--format", "csv"]
+    local = runner.invoke(app, [*command, "--workers", "1"])
+    assert local.exit_code == 0, local.output
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        remote = runner.invoke(app, [*command, "--cluster", cluster.scheduler_address])
+    assert remote.exit_code == 0, remote.output
+    assert remote.stdout == local.stdout
+
+
+def test_a_lost_scheduler_is_one_clear_error() -> None:
+    distributed = pytest.importorskip("dask.distributed", reason="the cluster extra")
+    variants = example_variants(40)
+    axes = [parse_vary("method=balanced,random")]
+    seen: list[Task] = []
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        executor = DaskExecutor(cluster.scheduler_address, timeout=1.0)
+
+        def lose_the_scheduler(task: Task, values: object) -> None:
+            seen.append(task)
+            if len(seen) == 1:
+                cluster.close()
+
+        _, plans = sweep_plans(variants, axes)
+        tasks = [Task(p, r) for p in range(len(plans)) for r in range(40)]
+        started = time.monotonic()
+        with executor, pytest.raises(execution.ClusterLostError) as caught:
+            executor.run(plans, tasks, lose_the_scheduler)
+    assert time.monotonic() - started < 60  # a hang guard
+    message = str(caught.value)
+    assert message.startswith(f"lost the Dask scheduler at {cluster.scheduler_address}")
+    assert f"after {len(seen)} of 80 replications" in message
 
 
 def test_grid_points_share_customers() -> None:

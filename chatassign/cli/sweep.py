@@ -29,7 +29,7 @@ from chatassign.cli.options import (
     write_text,
 )
 from chatassign.errors import ChatAssignError, UsageError
-from chatassign.execution import CountingExecutor, Executor, open_executor
+from chatassign.execution import ClusterLostError, CountingExecutor, Executor, open_executor
 from chatassign.html_report import require_report_extra
 from chatassign.html_sweep_report import render_sweep_html
 from chatassign.overrides import build_scenario, parse_overrides, read_source
@@ -162,10 +162,21 @@ def sweep_command(
             output.mkdir(parents=True, exist_ok=True)
             text = source.path.read_text(encoding="utf-8")
             journal = Journal(output / JOURNAL_NAME, sweep_identity(text, variants, axes))
-        with open_executor(workers, cluster) as executor, _progress_bar("sweeping") as progress:
-            result = run_sweep(
-                variants, axes, executor, journal=journal, resume=resume, progress=progress
-            )
+        try:
+            with (
+                open_executor(workers, cluster) as executor,
+                _progress_bar("sweeping") as progress,
+            ):
+                result = run_sweep(
+                    variants, axes, executor, journal=journal, resume=resume, progress=progress
+                )
+        except ClusterLostError as error:
+            if output is None:
+                raise
+            raise ClusterLostError(
+                f"{error}; the finished ones are in {output / JOURNAL_NAME}: "
+                "run the same command with --resume to go on from them"
+            ) from None
         if output is not None:
             write_text(output / "sweep.csv", render_sweep_csv(result))
             write_text(output / "sweep.json", render_sweep_json(result))
