@@ -1,0 +1,83 @@
+"""Service targets (``service_level>=0.8``) and the verdict of estimates on them."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from chatassign.errors import UsageError
+from chatassign.metrics import Estimate
+
+_TARGET = re.compile(r"\s*([a-z_0-9]+)\s*(>=|<=)\s*([0-9.eE+-]+)\s*(%?)\s*")
+
+HIGHER_IS_BETTER = frozenset({"service_level"})
+LOWER_IS_BETTER = frozenset({"abandon_rate", "p_wait", "wait_mean_s", "wait_p90_s", "queue_mean"})
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A service target: ``metric >= value`` or ``metric <= value``."""
+
+    metric: str
+    at_least: bool
+    value: float
+
+    @property
+    def text(self) -> str:
+        """As written on the command line: ``service_level>=0.8``."""
+        return f"{self.metric}{'>=' if self.at_least else '<='}{self.value:g}"
+
+    def met_by(self, value: float) -> bool:
+        """Whether ``value`` of the metric meets the target."""
+        return value >= self.value if self.at_least else value <= self.value
+
+
+def parse_target(text: str) -> Target:
+    """``service_level>=0.8`` (or ``80%``), ``abandon_rate<=0.05``, ``wait_mean_s<=30``."""
+    match = _TARGET.fullmatch(text)
+    known = ", ".join(sorted(HIGHER_IS_BETTER | LOWER_IS_BETTER))
+    if match is None:
+        raise UsageError(f"--target {text}: expected METRIC>=VALUE or METRIC<=VALUE ({known})")
+    metric, op, number, percent = match.groups()
+    if metric not in HIGHER_IS_BETTER | LOWER_IS_BETTER:
+        raise UsageError(f"--target {text}: unknown metric {metric!r} (one of {known})")
+    at_least = op == ">="
+    if at_least != (metric in HIGHER_IS_BETTER):
+        better = ">=" if metric in HIGHER_IS_BETTER else "<="
+        raise UsageError(f"--target {text}: {metric} improves with staff; write {metric}{better}")
+    try:
+        value = float(number) / (100.0 if percent else 1.0)
+    except ValueError:
+        raise UsageError(f"--target {text}: {number!r} is not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise UsageError(f"--target {text}: the value must be a finite number ≥ 0")
+    return Target(metric, at_least, value)
+
+
+class Verdict(Enum):
+    """What replications say about one staffing level."""
+
+    MEETS = "meets"
+    FAILS = "fails"
+    UNCLEAR = "unclear"
+
+
+def judge(targets: Sequence[Target], estimates: Mapping[str, Estimate]) -> Verdict:
+    """MEETS when every interval is clear on the good side; FAILS when one is clear on the bad."""
+    verdicts = []
+    for target in targets:
+        est = estimates[target.metric]
+        low, high = est.ci95 if est.ci95 is not None else (est.mean, est.mean)
+        good, bad = (low, high) if target.at_least else (high, low)
+        if target.met_by(good):
+            verdicts.append(Verdict.MEETS)
+        elif not target.met_by(bad):
+            verdicts.append(Verdict.FAILS)
+        else:
+            verdicts.append(Verdict.UNCLEAR)
+    if Verdict.FAILS in verdicts:
+        return Verdict.FAILS
+    return Verdict.MEETS if all(v is Verdict.MEETS for v in verdicts) else Verdict.UNCLEAR
