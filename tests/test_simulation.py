@@ -246,6 +246,31 @@ def test_agent_load_measures_match_the_trace(on_away: OnAway, slowdown: tuple[fl
     assert any(a.at_cap_time > 0.0 for a in facts.agents)
 
 
+def test_queue_samples_read_the_queue_before_events_at_the_same_time() -> None:
+    """Samples are booked first: one at t sees the queue left by the events before t.
+
+    Constant 90-s chats on a 60-s sampling grid close (and drain the queue) exactly at
+    sample times 150 and 330.
+    """
+    ws = workspace(["a"], cap=1, check=False)
+    sc = scenario(
+        ws, rate=1 / 20, handle=Fixed(90.0), horizon=400.0, shifts={"a": (Interval(60.0, 1e9),)}
+    )
+    events: list[EngineEvent] = []
+    facts = run_replication(
+        plan_simulation(sc, queue_sample_interval=60.0), 0, observer=events.append
+    )
+    assert {e.time for e in events if e.event == "closed"} >= {150.0, 330.0}
+    expected = []
+    for k in range(7):
+        at = (k + 0.5) * 60.0
+        before = [e for e in events if e.time < at]
+        queued = {e.chat for e in before if e.event == "queued"}
+        left = {e.chat for e in before if e.event in ("assigned", "abandoned") and e.chat in queued}
+        expected.append(len(queued - left))
+    assert facts.queue_samples == tuple(expected) == (1, 3, 6, 9, 8, 12, 15)
+
+
 def test_unavailable_when_nobody_is_online() -> None:
     ws = workspace(["a"], cap=2)
     sc = scenario(

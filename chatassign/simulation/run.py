@@ -196,13 +196,11 @@ class ReplicationRun:
                 self._schedule(gap, self._on_arrival, arrivals)
         if self.warmup > 0:
             self._schedule(self.warmup, self._on_warmup, None)
-        # Ticks and samples are chained, one on the calendar at a time: a smaller heap
-        # is a faster one, and neither changes any state.
+        # Progress ticks are chained, one on the calendar at a time (a smaller heap is a
+        # faster one); a tick reads no state, so when it runs among equal times is moot.
         if self.progress is not None:
             self._schedule_at(self.horizon / _PROGRESS_TICKS, self._on_tick, 1)
-        interval = self.plan.queue_sample_interval
-        if 0 < interval < 2 * self.horizon:
-            self._schedule_at(0.5 * interval, self._on_queue_sample, 0)
+        self._schedule_queue_samples()
         env.run(until=self.horizon)
         if self.workload.run_to_completion:
             self.after_horizon = True
@@ -223,12 +221,23 @@ class ReplicationRun:
             at = (tick + 1) * (self.horizon / _PROGRESS_TICKS)
             self._schedule_at(at, self._on_tick, tick + 1)
 
-    def _on_queue_sample(self, event: Alarm[int]) -> None:
-        """Read the queue length at the middle of sampling interval ``k`` (reports only)."""
+    def _schedule_queue_samples(self) -> None:
+        """Read the queue length at the middle of each sampling interval (reports only).
+
+        A sample changes no state, so results are the same with or without samples.
+        Every sample is booked at the start, so it reads the queue before any event
+        booked later for the same time (chaining them would change what they read).
+        """
+        interval = self.plan.queue_sample_interval
+        if interval <= 0:
+            return
+        for k in range(math.ceil(self.horizon / interval)):
+            at = (k + 0.5) * interval
+            if at < self.horizon:
+                self._schedule_at(at, self._on_queue_sample, None)
+
+    def _on_queue_sample(self, event: Alarm[None]) -> None:
         self.queue_samples.append(self.queue)
-        at = (event._value + 1.5) * self.plan.queue_sample_interval
-        if at < self.horizon:
-            self._schedule_at(at, self._on_queue_sample, event._value + 1)
 
     def _on_warmup(self, event: Alarm[None]) -> None:
         """Start the window: zero every area and maximum measured so far."""
