@@ -225,21 +225,41 @@ def _dask() -> ModuleType:
         raise UsageError("--cluster needs Dask: pip install 'chatassign[cluster]'") from None
 
 
+_quieted: list[tuple[logging.Logger, int]] = []
+"""Dask's loggers and their levels before the first open executor quieted them."""
+_quiet_holders = 0
+
+
 def _quiet_dask_logs() -> Callable[[], None]:
-    """Silence Dask's loggers below CRITICAL; returns what puts them back."""
-    names = ["distributed"] + [
-        name for name in logging.root.manager.loggerDict if name.startswith("distributed.")
-    ]
-    loggers = [logging.getLogger(name) for name in names]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.CRITICAL)
+    """Hold Dask's loggers at CRITICAL; returns what releases this hold.
 
-    def restore() -> None:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
+    Holds nest: the levels come back when the last holder releases, whatever the
+    order of release.
+    """
+    global _quiet_holders
+    if _quiet_holders == 0:
+        names = ["distributed"] + [
+            name for name in logging.root.manager.loggerDict if name.startswith("distributed.")
+        ]
+        _quieted[:] = [(logging.getLogger(name), logging.getLogger(name).level) for name in names]
+        for logger, _ in _quieted:
+            logger.setLevel(logging.CRITICAL)
+    _quiet_holders += 1
+    released = False
 
-    return restore
+    def release() -> None:
+        global _quiet_holders
+        nonlocal released
+        if released:
+            return
+        released = True
+        _quiet_holders -= 1
+        if _quiet_holders == 0:
+            for logger, level in _quieted:
+                logger.setLevel(level)
+            _quieted.clear()
+
+    return release
 
 
 def _connect(distributed: ModuleType, address: str | None, timeout: float) -> object:
@@ -332,7 +352,7 @@ class DaskExecutor:
             raise ClusterLostError(
                 f"lost the Dask scheduler at {self.address} during the run, after "
                 f"{finished} of {len(tasks)} replications ({type(error).__name__})"
-            ) from None
+            ) from error
 
     def _run(self, plans: Sequence[SimulationPlan], tasks: Sequence[Task], done: Done) -> None:
         client = self.client

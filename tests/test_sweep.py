@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import logging
 import os
 import socket
 import time
@@ -204,6 +205,18 @@ def test_a_lost_scheduler_is_one_clear_error() -> None:
     message = str(caught.value)
     assert message.startswith(f"lost the Dask scheduler at {cluster.scheduler_address}")
     assert f"after {len(seen)} of 80 replications" in message
+
+
+def test_dask_log_holds_nest_in_any_order() -> None:
+    logger = logging.getLogger("distributed")
+    before = logger.level
+    first, second = execution._quiet_dask_logs(), execution._quiet_dask_logs()
+    assert logger.level == logging.CRITICAL
+    first()
+    assert logger.level == logging.CRITICAL  # the second holder still holds
+    second()
+    second()  # releasing twice is harmless
+    assert logger.level == before
 
 
 def test_grid_points_share_customers() -> None:

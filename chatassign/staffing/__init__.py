@@ -19,6 +19,7 @@ over the whole horizon and every agent online (the agents to have online then).
 Pure apart from the executor.
 """
 
+from chatassign.measures import MEASURES
 from chatassign.staffing.estimate import MAX_AGENTS, ErlangStart, erlang_start
 from chatassign.staffing.search import (
     Evaluation,
@@ -45,6 +46,7 @@ __all__ = [
     "HIGHER_IS_BETTER",
     "LOWER_IS_BETTER",
     "MAX_AGENTS",
+    "MEASURES",
     "ErlangStart",
     "Evaluation",
     "IntervalAnswer",
