@@ -262,15 +262,33 @@ def _quiet_dask_logs() -> Callable[[], None]:
     return release
 
 
+def _check_address(address: str) -> None:
+    """Raise ValueError unless ``address`` is well formed for a known Dask scheme."""
+    comm = importlib.import_module("distributed.comm")
+    scheme, location = comm.parse_address(address)
+    backend = comm.registry.get_backend(scheme)  # ValueError: unknown scheme
+    try:
+        backend.get_address_host_port(location)  # ValueError: no port, or not a number
+    except NotImplementedError:  # a scheme without host and port (inproc://)
+        pass
+
+
 def _connect(distributed: ModuleType, address: str | None, timeout: float) -> object:
-    """``Client(address)`` within ``timeout`` seconds; a UsageError saying why not."""
+    """``Client(address)`` within ``timeout`` seconds; a UsageError saying why not.
+
+    The address is checked first: a ``Client`` that fails on its own address is left
+    half-built, and its finalizer later blocks for 20 s and prints a traceback.
+    """
+    if address is not None:
+        try:
+            _check_address(address)
+        except ValueError as error:  # no port, a bad port, an unknown scheme
+            raise UsageError(
+                f"--cluster {address}: not a Dask scheduler address ({error}); "
+                "expected e.g. tcp://scheduler:8786"
+            ) from None
     try:
         return distributed.Client(address, timeout=timeout, set_as_default=False)
-    except ValueError as error:  # the address itself: no port, unknown scheme
-        raise UsageError(
-            f"--cluster {address}: not a Dask scheduler address ({error}); "
-            "expected e.g. tcp://scheduler:8786"
-        ) from None
     except (OSError, TimeoutError) as error:  # refused, unknown host, no answer
         raise UsageError(
             f"--cluster {address}: cannot reach the Dask scheduler within {timeout:g} s "

@@ -353,14 +353,22 @@ def _unused_loopback_port() -> int:
     [
         ("notanaddress", "not a Dask scheduler address"),
         ("foo://host:1", "not a Dask scheduler address"),
+        ("tcp://host:notaport", "not a Dask scheduler address"),
         (None, "cannot reach the Dask scheduler within 1 s"),
     ],
 )
 def test_cluster_errors_are_clear_usage_errors(
     address: str | None, message: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("dask.distributed", reason="the cluster extra is not installed")
+    distributed = pytest.importorskip("dask.distributed", reason="the cluster extra")
     monkeypatch.setattr(execution, "CONNECT_TIMEOUT", 1.0)
+    if address is not None:
+        # A Client that fails on its own address is left half-built; its finalizer
+        # blocks for 20 s and prints a traceback. The address must be refused first.
+        def no_client(*args: object, **kwargs: object) -> None:
+            raise AssertionError("a Client was built for a malformed address")
+
+        monkeypatch.setattr(distributed, "Client", no_client)
     where = address or f"tcp://127.0.0.1:{_unused_loopback_port()}"
     started = time.monotonic()
     for command in (["sweep", "--vary", "method=balanced"], ["staff", "--team", "billing"]):
