@@ -267,10 +267,10 @@ def _check_address(address: str) -> None:
     comm = importlib.import_module("distributed.comm")
     scheme, location = comm.parse_address(address)
     backend = comm.registry.get_backend(scheme)  # ValueError: unknown scheme
-    try:
-        backend.get_address_host_port(location)  # ValueError: no port, or not a number
-    except NotImplementedError:  # a scheme without host and port (inproc://)
-        pass
+    # ValueError: no port, or not a number; a scheme without host and port (inproc://)
+    # has nothing to check.
+    with contextlib.suppress(NotImplementedError):
+        backend.get_address_host_port(location)
 
 
 def _connect(distributed: ModuleType, address: str | None, timeout: float) -> object:

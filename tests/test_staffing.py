@@ -118,6 +118,7 @@ def test_schedule_gives_one_answer_per_rate_interval() -> None:
     )
     day = dataclasses.replace(world, workload=dataclasses.replace(world.workload, arrivals=(busy,)))
     assert rate_intervals(day.workload) == [(0.0, 7200.0), (7200.0, 21600.0)]  # type: ignore[arg-type]
+    assert rate_intervals(day.workload, 3600.0) == [(0.0, 3600.0)]  # type: ignore[arg-type]
     report = staffing_report(day, ["t0"], [SL], ProcessExecutor(2))
     quiet, peak = report.intervals
     assert quiet.answer.teams[0].agents < peak.answer.teams[0].agents == 6

@@ -218,11 +218,15 @@ def find_staffing(
     return StaffingAnswer(answers, achieved, fewer, clear)
 
 
-def rate_intervals(workload: Workload) -> list[tuple[float, float]]:
-    """The intervals of [0, horizon) over which every arrival rate is constant."""
-    cuts = {0.0, workload.horizon}
+def rate_intervals(workload: Workload, horizon: float | None = None) -> list[tuple[float, float]]:
+    """The intervals of [0, horizon) over which every arrival rate is constant.
+
+    ``horizon`` defaults to the workload's (``staff --horizon`` shortens the day).
+    """
+    end = workload.horizon if horizon is None else horizon
+    cuts = {0.0, end}
     for stream in workload.arrivals:
-        cuts |= {s.until for s in stream.schedule if 0.0 < s.until < workload.horizon}
+        cuts |= {s.until for s in stream.schedule if 0.0 < s.until < end}
     ordered = sorted(cuts)
     return list(itertools.pairwise(ordered))
 
@@ -251,7 +255,7 @@ def staffing_report(
     workload = require_workload(scenario)
     answer = find_staffing(scenario, teams, targets, executor, settings)
     intervals: list[IntervalAnswer] = []
-    spans = rate_intervals(workload)
+    spans = rate_intervals(workload, settings.horizon)
     if by_interval and len(spans) > 1:
         for start, end in spans:
             variant = steady_variant(scenario, start)
