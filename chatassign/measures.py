@@ -28,7 +28,7 @@ MEASURES: tuple[str, ...] = (
 )
 """Per replication: handed-off chats; service level and abandon rate (of handed-off
 chats); P(wait > 0); mean and 90th-percentile wait of assigned chats (s); time-average
-queue length; mean utilisation over the agents online at some point; cap saturation
+queue length; mean utilization over the agents online at some point; cap saturation
 averaged over teamspaces; Jain's fairness index. Definitions: docs/simulation.md."""
 
 Measures = tuple[float, ...]

@@ -67,6 +67,8 @@ class Override:
     path: FieldPath
     """The key as parts: text for mapping keys (``*`` for all), numbers for list items."""
     value: YamlValue
+    option: str = "--set"
+    """The option it came from (``sweep --vary`` values are overrides too)."""
 
     @property
     def key(self) -> str:
@@ -76,7 +78,7 @@ class Override:
     @property
     def label(self) -> str:
         """How messages name it: ``--set KEY=VALUE``."""
-        return f"--set {self.argument}"
+        return f"{self.option} {self.argument}"
 
 
 class InvalidOverrideError(ScenarioError):
@@ -95,16 +97,19 @@ class OverrideUsageError(InvalidOverrideError, UsageError):
     """An override that is not ``KEY=VALUE`` or names a key that does not exist (exit 2)."""
 
 
-def parse_override(argument: str) -> Override:
-    """``KEY=VALUE`` as an :class:`Override`; InvalidOverrideError if it is not of that form."""
+def parse_override(argument: str, *, option: str = "--set") -> Override:
+    """``KEY=VALUE`` as an :class:`Override`; InvalidOverrideError if it is not of that form.
+
+    ``option`` is what messages name it by (``--set``, or ``--vary`` for a grid value).
+    """
     key, sep, text = argument.partition("=")
-    label = f"--set {argument}"
+    label = f"{option} {argument}"
     if not sep:
         raise OverrideUsageError(
             f"{label}: expected KEY=VALUE, e.g. teamspaces.support.assignment.max_auto_assigned=4"
         )
     path = _parse_key(key.strip(), label)
-    return Override(argument, path, _parse_value(text, label))
+    return Override(argument, path, _parse_value(text, label), option)
 
 
 def parse_overrides(arguments: Sequence[str]) -> tuple[Override, ...]:
@@ -304,12 +309,16 @@ class ScenarioSource:
 def read_source(path: Path | None = None) -> ScenarioSource:
     """Read and parse the scenario at ``path`` (None: the built-in example).
 
-    Raises MissingScenarioFileError (exit 2) or InvalidScenarioError (exit 1) when
-    the file cannot be read as YAML.
+    Raises MissingScenarioFileError (exit 2) for a missing file or a folder, or
+    InvalidScenarioError (exit 1) when the file cannot be read as YAML.
     """
     chosen = example_scenario_path() if path is None else path
     if not chosen.exists():
         raise MissingScenarioFileError(f"no such scenario file: {chosen}")
+    if chosen.is_dir():  # like a missing file, a mistake in the command (validate takes folders)
+        raise MissingScenarioFileError(
+            f"{chosen} is a folder; give one scenario file (validate checks whole folders)"
+        )
     file = f"built-in {chosen.name}" if path is None else str(chosen)
     document, problems = read_document(chosen, file=file)
     if document is None:

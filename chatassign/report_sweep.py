@@ -18,7 +18,7 @@ SWEEP_TABLE_METRICS = (
     ("abandon_rate", "abandoned", "pct"),
     ("wait_mean_s", "mean wait", "secs"),
     ("wait_p90_s", "p90 wait", "secs"),
-    ("utilization", "utilisation", "pct"),
+    ("utilization", "utilization", "pct"),
     ("cap_saturation", "cap saturation", "pct"),
 )
 

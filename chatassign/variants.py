@@ -85,7 +85,7 @@ def parse_vary(text: str) -> Axis:
                 raise UsageError(f"--vary {text}: a team size is a whole number ≥ 1, not {value!r}")
     else:
         for value in values:
-            parse_override(f"{key}={value}")
+            parse_override(f"{key}={value}", option="--vary")
     return Axis(key, tuple(values))
 
 
@@ -147,7 +147,7 @@ class Variants:
     def scenario(self, settings: Sequence[Setting]) -> tuple[Scenario, Method | None]:
         """The scenario with ``settings`` applied, and the method override if any."""
         file_edits = [
-            parse_override(f"{key}={value}")
+            parse_override(f"{key}={value}", option="--vary")
             for key, value in settings
             if key != METHOD_KEY and not key.startswith(STAFF_PREFIX)
         ]

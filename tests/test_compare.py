@@ -176,6 +176,7 @@ def test_bare_output_names_go_under_reports(
         (("--report", "x.txt"), 2, "ending in .html"),
         (("--output", "/no/such/folder/x.json"), 2, "no such folder"),
         (("/no/such/scenario.yaml",), 2, "no such scenario file"),
+        ((str(DATA),), 2, "is a folder; give one scenario file"),
     ],
 )
 def test_bad_arguments_are_messages_with_exit_codes(

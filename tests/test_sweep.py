@@ -207,6 +207,20 @@ def test_a_lost_scheduler_is_one_clear_error() -> None:
     assert f"after {len(seen)} of 80 replications" in message
 
 
+@pytest.mark.parametrize(
+    ("vary", "code", "message"),
+    [
+        ("nosuch=1,2", 2, "--vary nosuch=1: the scenario has no field 'nosuch'"),
+        ("workload.horizon=abc,2h", 1, "--vary workload.horizon=abc: workload.horizon: bad"),
+    ],
+)
+def test_a_bad_vary_value_is_named_as_vary(vary: str, code: int, message: str) -> None:
+    result = runner.invoke(app, ["sweep", "--vary", vary, "--replications", "1"])
+    assert result.exit_code == code
+    assert message in result.stderr
+    assert "--set" not in result.stderr
+
+
 def test_dask_log_holds_nest_in_any_order() -> None:
     logger = logging.getLogger("distributed")
     before = logger.level
