@@ -108,7 +108,10 @@ def sweep_command(
     ] = SweepFormat.TABLE,
     output: Annotated[
         Path | None,
-        typer.Option(help="A folder: writes sweep.csv, sweep.json and replications.jsonl."),
+        typer.Option(
+            help="A folder, as given (created if missing): writes sweep.csv, sweep.json "
+            "and replications.jsonl."
+        ),
     ] = None,
     resume: Annotated[
         bool, typer.Option(help="Reuse the replications already in --output's journal.")
