@@ -29,6 +29,7 @@ from chatassign.execution import (
     unpack_plan,
 )
 from chatassign.measures import MEASURES, Measures, measure_replication
+from chatassign.model import Method
 from chatassign.overrides import build_scenario, read_source
 from chatassign.simulation import SimulationPlan, plan_simulation
 from chatassign.sweep import (
@@ -257,6 +258,30 @@ def test_a_broken_pool_is_rebuilt_and_its_tasks_retried(
     got = render_sweep_csv(run_sweep(variants, axes, ProcessExecutor(2)))
     assert marker.exists()
     assert got == expected
+
+
+def test_a_task_that_keeps_failing_is_named_after_its_retries(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    variants = dataclasses.replace(example_variants(4), horizon=3600.0)
+    axes = [parse_vary("method=balanced,random")]
+
+    def fail_one(plan: SimulationPlan, replication: int) -> Measures:
+        if replication == 2 and plan.method is Method.RANDOM:
+            raise RuntimeError("boom")
+        return measure_replication(plan, replication)
+
+    monkeypatch.setattr(execution, "measure_replication", fail_one)
+    finished: list[tuple[int, int]] = []
+    with pytest.raises(execution.TaskFailedError) as caught:
+        run_sweep(
+            variants,
+            axes,
+            ProcessExecutor(2),
+            progress=lambda done, total: finished.append((done, total)),
+        )
+    assert "replication 2 of grid point 1 failed 3 times: RuntimeError('boom')" in str(caught.value)
+    assert finished[-1][0] == 7  # every other task was reported
 
 
 # ---------------------------------------------------------------- resume
