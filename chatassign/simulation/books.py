@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 from chatassign.facts import AgentFacts
@@ -132,7 +132,9 @@ class AgentBooks:
         "voluntary",
     )
 
-    def __init__(self, agent_id: str, speed: float, cap: float) -> None:
+    def __init__(
+        self, agent_id: str, speed: float, cap: float, slowdown: Sequence[float] = (1.0,)
+    ) -> None:
         self.id = agent_id
         self.speed = speed
         self.cap = cap
@@ -158,7 +160,7 @@ class AgentBooks:
         self.progress = 0.0
         self.ps_last = 0.0
         self.ps_rate = speed
-        self.ps_rates = [speed]
+        self.ps_rates = [speed / factor for factor in slowdown]
         """The rate of every open chat by the number open (the last entry: that or more)."""
         self.ps_alarm: Alarm[AgentBooks] | None = None
         """The calendar entry of the next completion; any other entry is stale."""

@@ -157,8 +157,7 @@ class ReplicationRun:
         for uid in sorted(direct.union(*members.values())):
             spaces = [saturations[tid] for tid in ws.teamspaces if uid in members[tid]]
             cap = min((s.cap for s in spaces), default=math.inf)
-            agent = AgentBooks(uid, ws.users[uid].speed, cap)
-            agent.ps_rates = [agent.speed / factor for factor in self.slowdown]
+            agent = AgentBooks(uid, ws.users[uid].speed, cap, self.slowdown)
             agent.saturations = spaces
             agent.voluntary = any(
                 ws.teamspaces[s.id].assignment.method is Method.VOLUNTARY for s in spaces
