@@ -1,6 +1,6 @@
 """Distributions of durations as written in scenario files, parsed into samplers.
 
-Grammar (spec §1): ``constant(x)``, ``exponential(mean=x)``, ``lognormal(mean=x, sd=y)``,
+Grammar (docs/simulation.md): ``constant(x)``, ``exponential(mean=x)``, ``lognormal(mean=x, sd=y)``,
 ``gamma(mean=x, sd=y)``, ``uniform(low=x, high=y)`` with durations as arguments (see
 ``quantities.py``), or ``empirical(path/to.csv)``, whose values :func:`load_empirical`
 reads. Every distribution samples from an injected ``random.Random`` and offers a fast

@@ -1,6 +1,6 @@
 """Durations and rates as written in scenario files, parsed into seconds and per-second values.
 
-Grammar (spec §1):
+Grammar (docs/simulation.md):
 
 * duration: a number of seconds (``90``, ``2.5``) or one or more ``<number><unit>``
   parts with units ``d``, ``h``, ``m`` (minutes), ``s``, largest first, each at most

@@ -1,4 +1,4 @@
-"""Erlang C and Erlang A: the spec's numbers, closed forms, limits and cross-checks."""
+"""Erlang C and Erlang A: the documented example, closed forms, limits and cross-checks."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from chatassign.analytic import (
     servers_needed,
 )
 
-# Spec §4: λ = 9/min, handle time 1 min, 5 agents × cap 2, patience mean 2 min.
+# The fidelity example of docs/simulation.md:
+# λ = 9/min, handle time 1 min, 5 agents × cap 2, patience mean 2 min.
 LAMBDA = 9 / 60
 MU = 1 / 60
 SERVERS = 10

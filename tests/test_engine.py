@@ -34,7 +34,7 @@ def hand(engine: Engine, chat_id: int, now: float = 10.0, language: str | None =
     return result.agent if result.agent is not None else result.outcome.value
 
 
-# ---------------------------------------------------------------- plans (§2)
+# ---------------------------------------------------------------- plans
 
 
 @pytest.mark.parametrize(
@@ -65,7 +65,7 @@ def test_cap_below_one_is_a_config_error() -> None:
         Engine(one_team(cap=0))
 
 
-# ------------------------------------------------------------- balanced (§5)
+# ------------------------------------------------------------- balanced
 
 
 def test_balanced_gives_the_chat_to_the_fewest_open() -> None:
@@ -92,7 +92,7 @@ def test_balanced_ties_go_to_the_longest_ago_assigned_then_earliest_online_then_
     assert hand(engine2, 1) == "a"
 
 
-# ---------------------------------------------------------- round robin (§5)
+# ---------------------------------------------------------- round robin
 
 
 def test_round_robin_follows_online_order() -> None:
@@ -118,7 +118,7 @@ def test_round_robin_agent_back_from_away_goes_to_the_end() -> None:
     assert [hand(engine, i) for i in range(4)] == ["b", "c", "a", "b"]
 
 
-# --------------------------------------------------------------- random (§5)
+# --------------------------------------------------------------- random
 
 
 def test_random_uses_the_injected_source_and_only_eligible_agents() -> None:
@@ -135,7 +135,7 @@ def test_random_uses_the_injected_source_and_only_eligible_agents() -> None:
     assert hand(engine, 2) == "queued"
 
 
-# -------------------------------------------------------------- voluntary (§5)
+# -------------------------------------------------------------- voluntary
 
 
 def test_voluntary_never_places_a_chat_by_itself() -> None:
@@ -163,7 +163,7 @@ def test_claims_ignore_the_cap_but_need_pool_membership() -> None:
         engine.claim("b", 0, 11.0)
 
 
-# ------------------------------------------------------------------ cap (§6)
+# ------------------------------------------------------------------ cap
 
 
 def test_cap_holds_automatic_placement_and_queues() -> None:
@@ -211,7 +211,7 @@ def test_lowering_the_cap_unassigns_nothing_and_raising_it_drains() -> None:
     assert engine.set_cap("s", 2, 13.0) == (Assignment(3, "a"),)
 
 
-# ------------------------------------------------------ availability (§3)
+# ------------------------------------------------------ availability
 
 
 def test_availability_check_on_nobody_online_is_unavailable() -> None:
@@ -238,7 +238,7 @@ def test_direct_handoff_with_the_check_off_reaches_an_away_agent() -> None:
     assert hand(engine_on, 0) == "unavailable"
 
 
-# ----------------------------------------------------------- targets (§3)
+# ----------------------------------------------------------- targets
 
 
 def test_by_language_target_falls_back_to_the_default() -> None:
@@ -280,7 +280,7 @@ def test_team_members_include_role_holders_and_exclude_non_live_users() -> None:
     assert hand(engine, 0) == "s1"
 
 
-# -------------------------------------------------------------- queue (§7)
+# -------------------------------------------------------------- queue
 
 
 def two_teams(cap: int = 1) -> Workspace:
@@ -335,7 +335,7 @@ def test_coming_online_drains_the_queue() -> None:
     assert engine.set_status("b", online=True, now=11.0) == (Assignment(1, "b"),)
 
 
-# --------------------------------------------------------- online status (§8)
+# --------------------------------------------------------- online status
 
 
 def test_away_agents_keep_their_chats_by_default_and_get_no_new_ones() -> None:
@@ -358,7 +358,7 @@ def test_requeue_on_away_returns_chats_to_the_front_in_their_original_order() ->
     assert engine.pending() == [4]
 
 
-# ----------------------------------------------- transfers and takeovers (§9)
+# ----------------------------------------------- transfers and takeovers
 
 
 def test_transfer_to_a_user_ignores_load_and_status_and_drains_the_source() -> None:
@@ -396,7 +396,7 @@ def test_takeover_needs_the_permission_and_frees_the_source() -> None:
     assert engine.assignee(0) == "boss"
 
 
-# ---------------------------------------------------- runtime changes (§4, §7)
+# ---------------------------------------------------- runtime changes
 
 
 def test_method_change_drains_the_queue() -> None:

@@ -1,4 +1,6 @@
-"""Stateful property tests: random operations on random small workspaces (spec §10).
+"""Stateful property tests: random operations on random small workspaces.
+
+The invariants are those of docs/semantics.md, "Invariants".
 
 A shadow model follows every chat from the engine's return values alone; after each
 step the engine must agree with it, and while operations run an observer checks each
@@ -121,7 +123,7 @@ class RotationWatch:
 
 
 class EngineMachine(RuleBasedStateMachine):
-    """Random operations against the engine, with the spec's invariants after each."""
+    """Random operations against the engine, with the engine's invariants after each."""
 
     def __init__(self) -> None:
         super().__init__()

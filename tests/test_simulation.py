@@ -448,7 +448,7 @@ def test_fidelity_erlang_a_long(method: Method, agents: int, cap: int) -> None:
 
 
 def check_erlang_c(method: Method, agents: int, cap: int, *, horizon: float) -> None:
-    """λ = 9/min, 1 min handle time, c = 10: the spec's example."""
+    """λ = 9/min, 1 min handle time, c = 10: the documented fidelity example."""
     ws = workspace(agents, cap=cap)
     sc = scenario(
         ws,

@@ -2,7 +2,7 @@
 
 Pure Python, no I/O, no clock (``now`` is an argument in seconds), no global random
 state. A live chat service could embed it unchanged; the simulator drives it on a
-SimPy clock. The rules are ``docs/semantics.md`` (after ``shared/spec/assignment.md``).
+SimPy clock. The rules are ``docs/semantics.md``.
 
 Every operation that can place chats returns the placements it made, so a caller
 never has to watch events to know who holds what. Events (``EngineEvent``) go to an

@@ -1,4 +1,4 @@
-"""Pydantic models mirroring the YAML of a scenario file (simulation.md §1).
+"""Pydantic models mirroring the YAML of a scenario file (docs/simulation.md).
 
 They check shapes and types only, with unknown keys forbidden; the rules that relate
 one part of the file to another live in ``checks.py``. Durations, rates,

@@ -4,7 +4,7 @@ The only package that imports SimPy, used as an event calendar: every future eve
 a ``Timeout`` with one callback (no process, no ``Resource`` per chat). The engine
 decides every assignment; this module only turns clock events into engine calls
 (handoff, close, status change, claim, abandon) and keeps the books. The model and
-every choice the spec left open are in ``docs/simulation.md``.
+every choice we made where the product's rules are silent are in ``docs/simulation.md``.
 
 Random streams: replication ``r`` of seed ``s`` draws each purpose from its own
 ``random.Random`` seeded by SHA-256 of ``"s:r:purpose"``, and every customer's work

@@ -3,8 +3,8 @@
 SimPy is used as an event calendar: every future event is an ``Alarm`` pushed on
 SimPy's own heap with one callback (no process, no ``Resource`` per chat). The engine
 decides every assignment; this module only turns clock events into engine calls
-(handoff, close, status change, claim, abandon). The model and every choice the spec
-left open are in ``docs/simulation.md``.
+(handoff, close, status change, claim, abandon). The model and every choice we made
+where the product's rules are silent are in ``docs/simulation.md``.
 """
 
 from __future__ import annotations
