@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextvars
 from enum import IntEnum
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -27,9 +29,11 @@ app = typer.Typer(
         " round robin and voluntary routing, caps, teams and handoffs."
     ),
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="markdown",
+    # Plain help (click's formatter): it wraps every line to the terminal and never
+    # cuts a long word off, which Rich's help panels do.
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -46,8 +50,21 @@ def stdout_console(*, min_width: int = TABLE_WIDTH) -> Console:
 
 
 def stderr_console() -> Console:
-    """The console messages and progress go to."""
+    """The console errors go to (always shown, even with ``--quiet``)."""
     return Console(stderr=True, highlight=False)
+
+
+_QUIET = contextvars.ContextVar("quiet", default=False)
+
+
+def set_quiet(quiet: bool) -> None:
+    """``--quiet``: from now on, no progress, notes or "wrote ..." lines (errors still show)."""
+    _QUIET.set(quiet)
+
+
+def notice_console() -> Console:
+    """The console progress, notes and "wrote ..." lines go to: stderr, silent when quiet."""
+    return Console(stderr=True, highlight=False, quiet=_QUIET.get())
 
 
 def fail(error: ChatAssignError) -> typer.Exit:
@@ -59,6 +76,24 @@ def fail(error: ChatAssignError) -> typer.Exit:
     return typer.Exit(int(code))
 
 
+def _quiet_callback(value: bool) -> bool:
+    set_quiet(value)
+    return value
+
+
+QuietOption = Annotated[
+    bool,
+    typer.Option(
+        "--quiet",
+        "-q",
+        callback=_quiet_callback,
+        is_eager=True,
+        help="No progress, notes or 'wrote ...' lines on stderr; errors still show.",
+    ),
+]
+"""``-q/--quiet`` of every command that writes notices (its value is already applied)."""
+
+
 def version_callback(value: bool) -> None:
     """Print the version and stop, for ``--version``."""
     if value:
@@ -66,11 +101,22 @@ def version_callback(value: bool) -> None:
         raise typer.Exit()
 
 
+VersionOption = Annotated[
+    bool,
+    typer.Option(
+        "--version",
+        "-V",
+        callback=version_callback,
+        is_eager=True,
+        help="Show the version and exit.",
+    ),
+]
+"""``-V/--version``, on the root and on every command."""
+
+
 @app.callback()
 def root(
-    version: bool = typer.Option(
-        False, "--version", callback=version_callback, is_eager=True, help="Show the version."
-    ),
+    version: VersionOption = False,
 ) -> None:
     """Simulate and check live-chat assignment for Proto AICX."""
 

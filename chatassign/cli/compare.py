@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from chatassign.arms import Arm, ArmRun, Settings, arms_of, arms_report, plan_arms, run_arms
-from chatassign.cli.app import app, fail, stdout_console
+from chatassign.cli.app import QuietOption, VersionOption, app, fail, stdout_console
 from chatassign.cli.options import (
     CAP_HELP,
     OUTPUT_HELP,
@@ -46,40 +46,57 @@ from chatassign.overrides import read_source
 from chatassign.simulation import SimulationPlan, TraceSink
 
 
-@app.command("compare")
+@app.command("compare", short_help="Several methods (or caps) on the same customers, side by side.")
 def compare_command(
     scenario: Annotated[
         Path | None,
-        typer.Argument(help="A scenario file with a workload; omitted: the built-in example."),
+        typer.Argument(
+            metavar="SCENARIO",
+            help="A scenario file with a workload; omitted: the built-in example.",
+        ),
     ] = None,
     methods: Annotated[
         str | None,
         typer.Option(
+            metavar="METHODS",
             help="Comma-separated methods, the first is the baseline (default: all four; "
-            "with --cap: the configured method)."
+            "with --cap: the configured method).",
         ),
     ] = None,
-    cap: Annotated[str | None, typer.Option("--cap", help=CAP_HELP)] = None,
-    sets: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed (default: the file's).")] = None,
+    cap: Annotated[str | None, typer.Option("--cap", metavar="CAPS", help=CAP_HELP)] = None,
+    sets: Annotated[
+        list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help=SET_HELP)
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(metavar="N", help="Random seed (default: the file's).")
+    ] = None,
     replications: Annotated[
-        int | None, typer.Option(help="Paired replications (default: the file's).")
+        int | None, typer.Option(metavar="N", help="Paired replications (default: the file's).")
     ] = None,
     horizon: Annotated[
-        str | None, typer.Option(help="Simulated time, e.g. 8h or 90m (default: the file's).")
+        str | None,
+        typer.Option(
+            metavar="DURATION", help="Simulated time, e.g. 8h or 90m (default: the file's)."
+        ),
     ] = None,
     output_format: Annotated[
-        ReportFormat, typer.Option("--format", help="table, json, markdown or csv.")
+        ReportFormat,
+        typer.Option("--format", metavar="FORMAT", help="table, json, markdown or csv."),
     ] = ReportFormat.TABLE,
-    output: Annotated[str | None, typer.Option(help=OUTPUT_HELP)] = None,
-    report: Annotated[str | None, typer.Option("--report", help=REPORT_HELP)] = None,
+    output: Annotated[str | None, typer.Option(metavar="FILE", help=OUTPUT_HELP)] = None,
+    report: Annotated[
+        str | None, typer.Option("--report", metavar="FILE.html", help=REPORT_HELP)
+    ] = None,
     trace: Annotated[
         Path | None,
         typer.Option(
+            metavar="FILE.csv",
             help="Write every engine event as CSV, one file per column: "
-            "trace.csv gives trace.balanced.csv, trace.round-robin.csv, ..."
+            "trace.csv gives trace.balanced.csv, trace.round-robin.csv, ...",
         ),
     ] = None,
+    quiet: QuietOption = False,
+    version: VersionOption = False,
 ) -> None:
     """Compare assignment methods on the same customers: which waits less, which is fairer.
 

@@ -18,7 +18,7 @@ from typing import Generic, TextIO, TypeVar
 from rich.console import Console
 from rich.text import Text
 
-from chatassign.cli.app import TABLE_WIDTH
+from chatassign.cli.app import TABLE_WIDTH, notice_console
 from chatassign.engine import EngineEvent
 from chatassign.errors import UsageError
 from chatassign.model import Method
@@ -206,7 +206,7 @@ def write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically (all or nothing), and say so on stderr."""
     with atomic_writer(path) as handle:
         handle.write(text)
-    Console(stderr=True, highlight=False).print(Text(f"wrote {path}", style="dim"))
+    notice_console().print(Text(f"wrote {path}", style="dim"))
 
 
 def write_report(path: Path, html: str, json_text: str) -> Path:

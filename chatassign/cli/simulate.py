@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
 
 from chatassign.arms import Arm, ArmRun, Settings, arms_of, arms_report, plan_arms, run_arms
-from chatassign.cli.app import app, fail, stderr_console, stdout_console
+from chatassign.cli.app import QuietOption, VersionOption, app, fail, notice_console, stdout_console
 from chatassign.cli.options import (
     CAP_HELP,
     OUTPUT_HELP,
@@ -53,33 +53,55 @@ SIMULATION_OUTPUT = Renderers[SimulationReport](
 """How ``simulate`` prints in each ``--format``."""
 
 
-@app.command("simulate")
+@app.command(
+    "simulate", short_help="Run a scenario's day: waits, service level, abandonment, agent load."
+)
 def simulate_command(
     scenario: Annotated[
         Path | None,
-        typer.Argument(help="A scenario file with a workload; omitted: the built-in example."),
+        typer.Argument(
+            metavar="SCENARIO",
+            help="A scenario file with a workload; omitted: the built-in example.",
+        ),
     ] = None,
     method: Annotated[
         str | None,
-        typer.Option(help="balanced, random, round-robin or voluntary, for every teamspace."),
+        typer.Option(
+            metavar="METHOD",
+            help="balanced, random, round-robin or voluntary, for every teamspace.",
+        ),
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed (default: the file's).")] = None,
+    seed: Annotated[
+        int | None, typer.Option(metavar="N", help="Random seed (default: the file's).")
+    ] = None,
     replications: Annotated[
-        int | None, typer.Option(help="Independent replications (default: the file's).")
+        int | None,
+        typer.Option(metavar="N", help="Independent replications (default: the file's)."),
     ] = None,
     horizon: Annotated[
-        str | None, typer.Option(help="Simulated time, e.g. 8h or 90m (default: the file's).")
+        str | None,
+        typer.Option(
+            metavar="DURATION", help="Simulated time, e.g. 8h or 90m (default: the file's)."
+        ),
     ] = None,
-    sets: Annotated[list[str] | None, typer.Option("--set", help=SET_HELP)] = None,
-    cap: Annotated[str | None, typer.Option("--cap", help=CAP_HELP)] = None,
+    sets: Annotated[
+        list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help=SET_HELP)
+    ] = None,
+    cap: Annotated[str | None, typer.Option("--cap", metavar="CAPS", help=CAP_HELP)] = None,
     output_format: Annotated[
-        ReportFormat, typer.Option("--format", help="table, json, markdown or csv.")
+        ReportFormat,
+        typer.Option("--format", metavar="FORMAT", help="table, json, markdown or csv."),
     ] = ReportFormat.TABLE,
-    output: Annotated[str | None, typer.Option(help=OUTPUT_HELP)] = None,
-    report: Annotated[str | None, typer.Option("--report", help=REPORT_HELP)] = None,
-    trace: Annotated[
-        Path | None, typer.Option(help="Write every engine event to this CSV file.")
+    output: Annotated[str | None, typer.Option(metavar="FILE", help=OUTPUT_HELP)] = None,
+    report: Annotated[
+        str | None, typer.Option("--report", metavar="FILE.html", help=REPORT_HELP)
     ] = None,
+    trace: Annotated[
+        Path | None,
+        typer.Option(metavar="FILE.csv", help="Write every engine event to this CSV file."),
+    ] = None,
+    quiet: QuietOption = False,
+    version: VersionOption = False,
 ) -> None:
     """Simulate a day of traffic: waits, service level, abandonment, agent load, cap saturation.
 
@@ -151,9 +173,9 @@ def _run(
 @contextlib.contextmanager
 def progress_bar(plans: Sequence[SimulationPlan]) -> Iterator[Callable[[float], None] | None]:
     """A progress bar on stderr for long runs of ``plans`` in a terminal; None otherwise."""
-    console = stderr_console()
+    console = notice_console()
     expected = sum(_expected_handoffs(plan) for plan in plans)
-    if not console.is_terminal or expected < _PROGRESS_MIN_CHATS:
+    if console.quiet or not console.is_terminal or expected < _PROGRESS_MIN_CHATS:
         yield None
         return
     columns = (BarColumn(), TaskProgressColumn(), TimeRemainingColumn())

@@ -20,7 +20,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from chatassign.cli.app import app, fail, stderr_console, stdout_console
+from chatassign.cli.app import QuietOption, VersionOption, app, fail, notice_console, stdout_console
 from chatassign.cli.options import (
     REPORT_HELP,
     command_line,
@@ -71,46 +71,60 @@ class StaffFormat(StrEnum):
 
 ScenarioArg = Annotated[
     Path | None,
-    typer.Argument(help="A scenario file with a workload; omitted: the built-in example."),
+    typer.Argument(
+        metavar="SCENARIO",
+        help="A scenario file with a workload; omitted: the built-in example.",
+    ),
 ]
 SetOpt = Annotated[
     list[str] | None,
-    typer.Option("--set", help="KEY=VALUE applied to the scenario first (repeatable)."),
+    typer.Option("--set", metavar="KEY=VALUE", help="Applied to the scenario first (repeatable)."),
 ]
-SeedOpt = Annotated[int | None, typer.Option(help="Random seed (default: the file's).")]
+SeedOpt = Annotated[
+    int | None, typer.Option(metavar="N", help="Random seed (default: the file's).")
+]
 HorizonOpt = Annotated[
-    str | None, typer.Option(help="Simulated time, e.g. 8h (default: the file's).")
+    str | None,
+    typer.Option(metavar="DURATION", help="Simulated time, e.g. 8h (default: the file's)."),
 ]
 WorkersOpt = Annotated[
-    int | None, typer.Option(help="Local worker processes (default: every core; 1: serial).")
+    int | None,
+    typer.Option(metavar="N", help="Local worker processes (default: every core; 1: serial)."),
 ]
 ClusterOpt = Annotated[
     str | None,
-    typer.Option(help="A Dask scheduler address (tcp://host:8786) to run on instead."),
+    typer.Option(
+        metavar="ADDRESS", help="A Dask scheduler address (tcp://host:8786) to run on instead."
+    ),
 ]
 
 
-@app.command("sweep")
+@app.command("sweep", short_help="A what-if grid over --vary values, on the same customers.")
 def sweep_command(
     scenario: ScenarioArg = None,
     vary: Annotated[
         list[str] | None,
-        typer.Option(help="KEY=V1,V2,... or KEY=LOW..HIGH; repeat for a grid."),
+        typer.Option(
+            metavar="KEY=VALUES", help="KEY=V1,V2,... or KEY=LOW..HIGH; repeat for a grid."
+        ),
     ] = None,
     overrides: SetOpt = None,
     seed: SeedOpt = None,
     replications: Annotated[
-        int | None, typer.Option(help="Replications per grid point (default: the file's).")
+        int | None,
+        typer.Option(metavar="N", help="Replications per grid point (default: the file's)."),
     ] = None,
     horizon: HorizonOpt = None,
     output_format: Annotated[
-        SweepFormat, typer.Option("--format", help="table, csv or json (on stdout).")
+        SweepFormat,
+        typer.Option("--format", metavar="FORMAT", help="table, csv or json (on stdout)."),
     ] = SweepFormat.TABLE,
     output: Annotated[
         Path | None,
         typer.Option(
+            metavar="FOLDER",
             help="A folder, as given (created if missing): writes sweep.csv, sweep.json "
-            "and replications.jsonl."
+            "and replications.jsonl.",
         ),
     ] = None,
     resume: Annotated[
@@ -120,12 +134,15 @@ def sweep_command(
         str | None,
         typer.Option(
             "--report",
+            metavar="FILE.html",
             help=REPORT_HELP + " Each metric against the first varied key other than "
             "method, one line per value of the other keys.",
         ),
     ] = None,
     workers: WorkersOpt = None,
     cluster: ClusterOpt = None,
+    quiet: QuietOption = False,
+    version: VersionOption = False,
 ) -> None:
     """Run a what-if grid: every combination of the --vary values, with replications.
 
@@ -159,7 +176,7 @@ def sweep_command(
             if axis.key.startswith("staff."):
                 team = axis.key.removeprefix("staff.")
                 for note in shared_pool_notes(variants.base.workspace, team):
-                    stderr_console().print(f"note: {note}", soft_wrap=True)
+                    notice_console().print(f"note: {note}", soft_wrap=True)
         journal = None
         if output is not None:
             output.mkdir(parents=True, exist_ok=True)
@@ -201,37 +218,49 @@ def sweep_command(
         raise fail(error) from None
 
 
-@app.command("staff")
+@app.command("staff", short_help="The smallest team that meets every target.")
 def staff_command(
     scenario: ScenarioArg = None,
     target: Annotated[
         list[str] | None,
-        typer.Option(help="METRIC>=VALUE or METRIC<=VALUE, e.g. service_level>=0.8 (repeatable)."),
+        typer.Option(
+            metavar="TARGET",
+            help="METRIC>=VALUE or METRIC<=VALUE, e.g. service_level>=0.8 (repeatable).",
+        ),
     ] = None,
     team: Annotated[
-        list[str] | None, typer.Option(help="The team to size (repeatable for several).")
+        list[str] | None,
+        typer.Option(metavar="TEAM", help="The team to size (repeatable for several)."),
     ] = None,
     overrides: SetOpt = None,
     seed: SeedOpt = None,
     replications: Annotated[
         int | None,
-        typer.Option(help="Replications per staffing level at first (default: the file's, ≥ 3)."),
+        typer.Option(
+            metavar="N", help="Replications per staffing level at first (default: the file's, ≥ 3)."
+        ),
     ] = None,
     max_replications: Annotated[
-        int, typer.Option(help="Most replications per staffing level while a CI is unclear.")
+        int,
+        typer.Option(
+            metavar="N", help="Most replications per staffing level while a CI is unclear."
+        ),
     ] = 100,
     horizon: HorizonOpt = None,
     by_interval: Annotated[
         bool, typer.Option(help="Also size each rate interval when the rate is a schedule.")
     ] = True,
     output_format: Annotated[
-        StaffFormat, typer.Option("--format", help="table or json.")
+        StaffFormat, typer.Option("--format", metavar="FORMAT", help="table or json.")
     ] = StaffFormat.TABLE,
     output: Annotated[
-        Path | None, typer.Option(help="Write the result to this file instead of stdout.")
+        Path | None,
+        typer.Option(metavar="FILE", help="Write the result to this file instead of stdout."),
     ] = None,
     workers: WorkersOpt = None,
     cluster: ClusterOpt = None,
+    quiet: QuietOption = False,
+    version: VersionOption = False,
 ) -> None:
     """Find the smallest number of agents on a team that meets every target.
 
@@ -318,8 +347,8 @@ def _progress_bar(description: str) -> Iterator[SweepProgress | None]:
     ``sweep`` knows its total at the start (with a time estimate); ``staff`` asks for
     replications as its search goes, so its total grows and it shows the time spent.
     """
-    console = stderr_console()
-    if not console.is_terminal:
+    console = notice_console()
+    if console.quiet or not console.is_terminal:
         yield None
         return
     last: ProgressColumn = (

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from chatassign.cli.app import ExitCode, app, fail, stdout_console
+from chatassign.cli.app import ExitCode, QuietOption, VersionOption, app, fail, stdout_console
 from chatassign.errors import UsageError
 from chatassign.scenario import Problem, check_scenario_file, scenario_json_schema
 from chatassign.scenario.yamlsource import read_text
@@ -29,17 +29,25 @@ class OutputFormat(StrEnum):
     GITHUB = "github"
 
 
-@app.command()
+@app.command(short_help="Check scenario files without simulating (for CI and editors).")
 def validate(
     paths: Annotated[
         list[Path],
-        typer.Argument(help="Scenario files, or folders: every *.yaml and *.yml inside."),
+        typer.Argument(
+            metavar="PATH", help="Scenario files, or folders: every *.yaml and *.yml inside."
+        ),
     ],
     output_format: Annotated[
         OutputFormat,
-        typer.Option("--format", help="text (for people), json, or github (workflow commands)."),
+        typer.Option(
+            "--format",
+            metavar="FORMAT",
+            help="text (for people), json, or github (workflow commands).",
+        ),
     ] = OutputFormat.TEXT,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
+    quiet: QuietOption = False,
+    version: VersionOption = False,
 ) -> None:
     """Check scenario files without simulating: schema, references, plan gating, caps, handoffs.
 
@@ -61,13 +69,15 @@ def validate(
         for line in github_commands(problems):
             typer.echo(line)
     else:
-        print_text_report(results, console=console, strict=strict)
+        print_text_report(results, console=console, strict=strict, quiet=quiet)
     failing = any(p.is_error or strict for p in problems)
     raise typer.Exit(int(ExitCode.INVALID_INPUT if failing else ExitCode.OK))
 
 
-@app.command()
-def schema() -> None:
+@app.command(short_help="Print the JSON Schema of scenario files.")
+def schema(
+    version: VersionOption = False,
+) -> None:
     """Print the JSON Schema of scenario files, for editors and other tools.
 
     Example: chatassign schema > chatassign.schema.json
@@ -140,12 +150,20 @@ def _escape_property(text: str) -> str:
 
 
 def print_text_report(
-    results: Sequence[tuple[Path, list[Problem]]], *, console: Console, strict: bool
+    results: Sequence[tuple[Path, list[Problem]]],
+    *,
+    console: Console,
+    strict: bool,
+    quiet: bool = False,
 ) -> None:
-    """A listing grouped by file: each problem with its location, code, message and YAML line."""
+    """A listing grouped by file: each problem with its location, code, message and YAML line.
+
+    ``quiet`` leaves out the files without problems (the summary line stays).
+    """
     for file, problems in results:
         if not problems:
-            console.print(Text.assemble(("ok ", "green"), str(file)))
+            if not quiet:
+                console.print(Text.assemble(("ok ", "green"), str(file)))
             continue
         console.print(Text(str(file), style="bold"))
         lines = _source_lines(file)
