@@ -450,7 +450,7 @@ def test_staff_shows_one_bar_only_in_a_terminal(monkeypatch: pytest.MonkeyPatch)
     def terminal() -> Console:
         return Console(file=screen, force_terminal=True, width=80)
 
-    monkeypatch.setattr(cli_sweep, "stderr_console", terminal)
+    monkeypatch.setattr(cli_sweep, "notice_console", terminal)
     shown = runner.invoke(app, [*STAFF_QUICK, "--no-by-interval", "--format", "json"])
     assert shown.exit_code == 0, shown.output
     assert shown.stdout == plain.stdout
