@@ -26,3 +26,7 @@ class ScenarioError(ChatAssignError):
 
 class UsageError(ChatAssignError):
     """The command line asked for something that cannot be done (exit code 2)."""
+
+
+class ExportError(ChatAssignError):
+    """A desk's export (or its mapping file) could not be read: located problems (exit 1)."""

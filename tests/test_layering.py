@@ -37,8 +37,9 @@ INNER = {
 }
 """``model <- methods <- engine``: what each (module or package) may import from ours."""
 
-SCENARIO_LAYER = ("chatassign.scenario", "chatassign.overrides")
-"""Where scenario text is read: the YAML loader, the models, and command-line overrides."""
+SCENARIO_LAYER = ("chatassign.scenario", "chatassign.overrides", "chatassign.history")
+"""Where scenario text is read and written: the YAML loader, the models, command-line
+overrides, and the mapping files and fitted scenarios of ``history``."""
 
 THIRD_PARTY_HOMES = {
     "yaml": SCENARIO_LAYER,

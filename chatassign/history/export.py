@@ -1,0 +1,378 @@
+"""Reading a desk's export (CSV or JSON lines, optionally gzip) into compact columns.
+
+Only the columns the mapping names are ever looked at: every other value of a row is
+dropped as soon as the row is split, so customer names, e-mails or message text never
+reach a result, a message or a cache. Rows stream through; what is kept is a few
+numbers per chat (about 40 bytes), so a million rows fit in well under 1 GiB.
+
+A malformed row (a bad timestamp, an end before its start, an unknown outcome, a
+missing required value) is an error naming the file, the line and the column; with
+``skip_bad_rows`` it is counted and left out instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gzip
+import json
+import math
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from chatassign.errors import ExportError
+from chatassign.history.mapping import ExportMapping
+from chatassign.history.timestamps import TimestampParser
+
+MAX_MESSAGES = 20
+"""Most row errors listed in one message (the count covers them all)."""
+SKIPPED_SHOWN = 5
+"""How many skipped rows a report shows."""
+_FIELD_LIMIT = 64 * 1024 * 1024
+"""Longest CSV field accepted (unmapped message text can be long; it is still dropped)."""
+
+CATEGORIES = ("agent", "team", "language", "ai_agent")
+"""The text fields kept per chat, each as an index into its list of names."""
+
+NO_VALUE = -1
+"""The index stored for a missing name."""
+
+
+@dataclass
+class Export:
+    """The chats of an export, one entry per used row, in file order.
+
+    Times are epoch seconds; ``wait`` is handoff to assignment (served) or to leaving
+    (abandoned); ``duration`` is assignment to close (NaN for abandoned chats).
+    """
+
+    file: str
+    handed_off: array[float] = field(default_factory=lambda: array("d"))
+    wait: array[float] = field(default_factory=lambda: array("d"))
+    duration: array[float] = field(default_factory=lambda: array("d"))
+    abandoned: bytearray = field(default_factory=bytearray)
+    codes: dict[str, array[int]] = field(
+        default_factory=lambda: {name: array("i") for name in CATEGORIES}
+    )
+    names: dict[str, list[str]] = field(default_factory=lambda: {name: [] for name in CATEGORIES})
+    rows_read: int = 0
+    ignored: Counter[str] = field(default_factory=Counter)
+    """Rows left out on purpose, by reason (an outcome to ignore)."""
+    skipped: int = 0
+    skipped_examples: list[str] = field(default_factory=list)
+    """The first few skipped bad rows, located (``file:line: column 'x': ...``)."""
+    mapped: frozenset[str] = frozenset()
+    """The chatassign fields the mapping names."""
+
+    def __len__(self) -> int:
+        return len(self.handed_off)
+
+    def name_of(self, category: str, index: int) -> str | None:
+        """The name behind code ``index`` of ``category`` (None for no value)."""
+        code = self.codes[category][index]
+        return None if code == NO_VALUE else self.names[category][code]
+
+    def served(self, index: int) -> bool:
+        """Whether chat ``index`` was assigned to an agent."""
+        return not self.abandoned[index]
+
+
+class RowError(Exception):
+    """One value of one row is wrong; ``column`` is the export's column name."""
+
+    def __init__(self, column: str, message: str) -> None:
+        super().__init__(message)
+        self.column = column
+
+
+Getter = Callable[[list[str | None]], str | None]
+
+
+class _RowParser:
+    """Turns one row's mapped values into a chat, or raises RowError."""
+
+    def __init__(self, mapping: ExportMapping, export: Export) -> None:
+        self.mapping = mapping
+        self.export = export
+        self.times = TimestampParser(mapping.timezone)
+        self.position = {name: i for i, name in enumerate(mapping.source_columns)}
+        self._interned: dict[str, dict[str, int]] = {name: {} for name in CATEGORIES}
+
+    def value(self, values: list[str | None], name: str) -> str | None:
+        """The value of chatassign field ``name`` (None if unmapped or missing)."""
+        column = self.mapping.columns.get(name)
+        if not isinstance(column, str):
+            return None
+        text = values[self.position[column]]
+        return None if text is None or text in self.mapping.missing else text
+
+    def timestamp(self, values: list[str | None], name: str) -> float | None:
+        """Epoch seconds of timestamp field ``name``; None when unmapped or missing."""
+        column = self.mapping.columns.get(name)
+        if column is None:
+            return None
+        if isinstance(column, str):
+            text = self.value(values, name)
+            if text is None:
+                return None
+            try:
+                return self.times.parse(text)
+            except ValueError as error:
+                raise RowError(column, f"{_shown(text)} is {error}") from None
+        date, time = (values[self.position[c]] for c in column)
+        if date is None or date in self.mapping.missing:
+            return None
+        if time is None or time in self.mapping.missing:
+            raise RowError(column[1], "the time is missing while the date is given")
+        try:
+            return self.times.parse_pair(date, time)
+        except ValueError as error:
+            raise RowError(
+                f"{column[0]}+{column[1]}", f"{_shown(date + ' ' + time)} is {error}"
+            ) from None
+
+    def seconds(self, values: list[str | None], name: str) -> float | None:
+        """A duration field in seconds (non-negative, finite); None when missing."""
+        text = self.value(values, name)
+        if text is None:
+            return None
+        try:
+            number = float(text)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number) or number < 0:
+            raise RowError(self._column(name), f"{_shown(text)} is not a number of seconds")
+        return number
+
+    def add(self, values: list[str | None]) -> str | None:
+        """Parse and store one row; the reason when it is ignored on purpose."""
+        meaning = self._meaning(values)
+        if meaning == "ignore":
+            return f"outcome {self.value(values, 'outcome')!r} (ignore)"
+        handed = self.timestamp(values, "handed_off_at")
+        if handed is None:
+            raise RowError(self._column("handed_off_at"), "the handoff time is missing")
+        assigned = self.timestamp(values, "assigned_at")
+        wait = self.seconds(values, "wait")
+        if meaning is None:
+            # Without an outcome column a chat is served when it was assigned to someone.
+            taken = wait is not None and self.value(values, "agent") is not None
+            meaning = "served" if assigned is not None or taken else "abandoned"
+        if meaning == "served" and assigned is None and wait is not None:
+            assigned = handed + wait
+        if meaning == "served":
+            wait, duration = self._served(values, handed, assigned)
+        else:
+            wait, duration = self._abandoned(values, handed, wait), math.nan
+        export = self.export
+        export.handed_off.append(handed)
+        export.wait.append(wait)
+        export.duration.append(duration)
+        export.abandoned.append(meaning == "abandoned")
+        for category in CATEGORIES:
+            export.codes[category].append(self._code(category, self.value(values, category)))
+        return None
+
+    def _served(
+        self, values: list[str | None], handed: float, assigned: float | None
+    ) -> tuple[float, float]:
+        if assigned is None:
+            raise RowError(
+                self._column("assigned_at", "wait"), "a served chat needs its assignment time"
+            )
+        if assigned < handed:
+            raise RowError(
+                self._column("assigned_at", "wait"), "the assignment is before the handoff"
+            )
+        closed = self.timestamp(values, "closed_at")
+        if closed is None:
+            handle = self.seconds(values, "handle_time")
+            closed = None if handle is None else assigned + handle
+        if closed is None:
+            raise RowError(self._column("closed_at", "handle_time"), "a served chat needs its end")
+        if closed < assigned:
+            raise RowError(
+                self._column("closed_at", "handle_time"), "the chat ends before it was assigned"
+            )
+        if "agent" in self.mapping.columns and self.value(values, "agent") is None:
+            raise RowError(self._column("agent"), "a served chat needs its agent")
+        return assigned - handed, closed - assigned
+
+    def _abandoned(self, values: list[str | None], handed: float, wait: float | None) -> float:
+        left = self.timestamp(values, "abandoned_at")
+        if left is None and wait is not None:
+            left = handed + wait
+        if left is None:
+            left = self.timestamp(values, "closed_at")
+        if left is None:
+            column = self._column("abandoned_at", "closed_at", "wait")
+            raise RowError(column, "an abandoned chat needs the time the customer left")
+        if left < handed:
+            raise RowError(
+                self._column("abandoned_at", "closed_at", "wait"),
+                "the customer left before the handoff",
+            )
+        return left - handed
+
+    def _meaning(self, values: list[str | None]) -> str | None:
+        outcomes = self.mapping.outcomes
+        if outcomes is None:
+            return None
+        text = self.value(values, "outcome")
+        if text is None:
+            raise RowError(self._column("outcome"), "the outcome is missing")
+        meaning = outcomes.get(text)
+        if meaning is None:
+            raise RowError(
+                self._column("outcome"),
+                f"unknown outcome {_shown(text)}; list it under `outcomes:`",
+            )
+        return meaning
+
+    def _code(self, category: str, text: str | None) -> int:
+        if text is None:
+            return NO_VALUE
+        interned = self._interned[category]
+        code = interned.get(text)
+        if code is None:
+            code = interned[text] = len(interned)
+            self.export.names[category].append(text)
+        return code
+
+    def _column(self, *fields: str) -> str:
+        for name in fields:
+            column = self.mapping.columns.get(name)
+            if column is not None:
+                return column if isinstance(column, str) else "+".join(column)
+        return fields[0]
+
+
+def read_export(path: Path, mapping: ExportMapping, *, skip_bad_rows: bool = False) -> Export:
+    """Every chat of the export at ``path``; raises ExportError for any bad row.
+
+    With ``skip_bad_rows`` a bad row is counted and left out instead, and the first
+    few are kept (located) for the report.
+    """
+    file = str(path)
+    export = Export(file=file, mapped=frozenset(mapping.columns))
+    parser = _RowParser(mapping, export)
+    errors: list[str] = []
+    count = 0
+    with _open(path) as handle:
+        rows = _csv_rows if mapping.format_for(path) == "csv" else _jsonl_rows
+        for line, values in rows(handle, mapping, file):
+            export.rows_read += 1
+            try:
+                reason = parser.add(values)
+            except RowError as error:
+                message = f"{file}:{line}: column {error.column!r}: {error}"
+                count += 1
+                if skip_bad_rows:
+                    export.skipped += 1
+                    if len(export.skipped_examples) < SKIPPED_SHOWN:
+                        export.skipped_examples.append(message)
+                elif len(errors) < MAX_MESSAGES:
+                    errors.append(message)
+                continue
+            if reason is not None:
+                export.ignored[reason] += 1
+    if errors:
+        more = [f"... and {count - len(errors)} more"] if count > len(errors) else []
+        hint = "fix the rows, or pass --skip-bad-rows to leave them out"
+        header = f"{file}: {count} bad row{'s' * (count != 1)} ({hint})"
+        raise ExportError("\n".join([header, *errors, *more]))
+    return export
+
+
+@contextlib.contextmanager
+def _open(path: Path) -> Iterator[TextIO]:
+    if path.is_dir():
+        raise ExportError(f"{path}: this is a folder; give the export file")
+    if not path.exists():
+        raise ExportError(f"{path}: no such export file")
+    compressed = path.suffix.lower() == ".gz"
+    try:
+        if compressed:
+            handle: TextIO = gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+        else:
+            handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as error:
+        raise ExportError(f"{path}: cannot read the file: {error.strerror or error}") from None
+    try:
+        yield handle
+    except UnicodeDecodeError:
+        raise ExportError(f"{path}: the file is not UTF-8 text; save it as UTF-8") from None
+    except (gzip.BadGzipFile, EOFError, OSError) as error:
+        kind = "a damaged or truncated gzip file" if compressed else "unreadable"
+        raise ExportError(f"{path}: {kind} ({type(error).__name__})") from None
+    finally:
+        handle.close()
+
+
+def _csv_rows(
+    handle: TextIO, mapping: ExportMapping, file: str
+) -> Iterator[tuple[int, list[str | None]]]:
+    csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))
+    reader = csv.reader(handle, delimiter=mapping.delimiter, strict=True)
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise ExportError(f"{file}: the file is empty; an export starts with a header row")
+        positions = _header_positions(header, mapping, file)
+        width = max(positions) + 1
+        line = reader.line_num
+        for row in reader:
+            start, line = line + 1, reader.line_num
+            if not row:
+                continue
+            if len(row) < width:
+                raise ExportError(
+                    f"{file}:{start}: the row has {len(row)} fields, fewer than the header's "
+                    f"{len(header)}"
+                )
+            yield start, [row[i] for i in positions]
+    except csv.Error as error:
+        raise ExportError(f"{file}:{reader.line_num}: malformed CSV ({error})") from None
+
+
+def _header_positions(header: list[str], mapping: ExportMapping, file: str) -> list[int]:
+    index = {name.strip(): i for i, name in reversed(list(enumerate(header)))}
+    missing = [name for name in mapping.source_columns if name not in index]
+    if missing:
+        names = ", ".join(repr(name) for name in missing)
+        raise ExportError(f"{file}:1: the header has no column {names} (named in the mapping)")
+    return [index[name] for name in mapping.source_columns]
+
+
+def _jsonl_rows(
+    handle: TextIO, mapping: ExportMapping, file: str
+) -> Iterator[tuple[int, list[str | None]]]:
+    columns = mapping.source_columns
+    for line, text in enumerate(handle, start=1):
+        if not text.strip():
+            continue
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ExportError(f"{file}:{line}: not valid JSON (column {error.colno})") from None
+        if not isinstance(record, dict):
+            raise ExportError(f"{file}:{line}: a JSON line must hold an object {{...}}")
+        yield line, [_json_text(record.get(name)) for name in columns]
+
+
+def _json_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return json.dumps(value)
+    return json.dumps(value, sort_keys=True)
+
+
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 40 else repr(text[:37] + "...")

@@ -1,0 +1,73 @@
+"""Agents' online windows from their activity: first assignment to last close.
+
+Without a status log the export shows an agent only while they hold chats. A window
+runs from an assignment to the last close after it, and is split where the agent held
+no chat for longer than the idle gap (they are taken to be away then).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from chatassign.history.export import NO_VALUE, Export
+
+Window = tuple[float, float]
+
+
+def online_windows(export: Export, *, gap: float) -> dict[int, list[Window]]:
+    """Agent code -> their online windows (epoch seconds), in time order."""
+    busy: dict[int, list[Window]] = {}
+    agents = export.codes["agent"]
+    for i in range(len(export)):
+        if export.abandoned[i] or agents[i] == NO_VALUE:
+            continue
+        start = export.handed_off[i] + export.wait[i]
+        busy.setdefault(agents[i], []).append((start, start + export.duration[i]))
+    return {agent: merge_windows(spans, gap=gap) for agent, spans in busy.items()}
+
+
+def merge_windows(spans: Sequence[Window], *, gap: float) -> list[Window]:
+    """``spans`` merged wherever the time between them is at most ``gap`` seconds."""
+    merged: list[Window] = []
+    for start, end in sorted(spans):
+        if merged and start - merged[-1][1] <= gap:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def clip(windows: Sequence[Window], start: float, end: float) -> list[Window]:
+    """The parts of ``windows`` inside [start, end), shifted to offsets from ``start``."""
+    clipped = []
+    for a, b in windows:
+        low, high = max(a, start), min(b, end)
+        if high > low:
+            clipped.append((low - start, high - start))
+    return clipped
+
+
+def typical_windows(
+    per_day: Sequence[Sequence[Window]], *, horizon: float, interval: float
+) -> list[Window]:
+    """The windows of an average day: each interval where the agent was online on at least
+    half of the days (for at least half of the interval), merged.
+
+    ``per_day`` holds each day's windows as offsets from that day's time 0.
+    """
+    if not per_day:
+        return []
+    slots = max(1, round(horizon / interval))
+    online = [0] * slots
+    for windows in per_day:
+        for k in range(slots):
+            low, high = k * interval, min((k + 1) * interval, horizon)
+            covered = sum(max(0.0, min(b, high) - max(a, low)) for a, b in windows)
+            if covered >= (high - low) / 2:
+                online[k] += 1
+    spans = [
+        (k * interval, min((k + 1) * interval, horizon))
+        for k in range(slots)
+        if 2 * online[k] >= len(per_day)
+    ]
+    return merge_windows(spans, gap=0.0)

@@ -1,0 +1,81 @@
+"""Timestamps of an export as seconds since the Unix epoch (UTC).
+
+Accepted: ISO 8601 with or without an offset (``2026-03-02T09:05:03+01:00``,
+``2026-03-02 09:05:03``, ``...Z``), with unpadded fields (``2026-3-2 9:05:03``),
+and epoch seconds (``1772442303`` or ``1772442303.25``). A stamp without an offset
+is local time in the mapping's time zone.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, tzinfo
+
+_LOOSE = re.compile(
+    r"\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]+(\d{1,2}):(\d{1,2})(?::(\d{1,2})(\.\d+)?)?)?"
+    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?\s*$"
+)
+_EPOCH = re.compile(r"\s*-?\d+(\.\d*)?\s*$")
+
+
+class TimestampParser:
+    """Turns export text into epoch seconds; caches the zone's offset per local hour."""
+
+    def __init__(self, zone: tzinfo) -> None:
+        self.zone = zone
+        self._offsets: dict[tuple[int, int, int, int], timedelta] = {}
+
+    def parse(self, text: str) -> float:
+        """Epoch seconds of ``text``; ValueError with a short reason if it is no timestamp."""
+        if _EPOCH.match(text):
+            return float(text)
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            moment = _parse_loose(text)
+        return self.epoch(moment)
+
+    def parse_pair(self, date: str, time: str) -> float:
+        """Epoch seconds of a date column and a time-of-day column."""
+        return self.parse(f"{date.strip()} {time.strip()}")
+
+    def epoch(self, moment: datetime) -> float:
+        """Epoch seconds of ``moment``; naive means local time in the zone."""
+        if moment.tzinfo is not None:
+            return moment.timestamp()
+        # DST changes fall on whole hours, so the offset of a local hour is cached.
+        key = (moment.year, moment.month, moment.day, moment.hour)
+        offset = self._offsets.get(key)
+        if offset is None:
+            offset = moment.replace(tzinfo=self.zone).utcoffset() or timedelta(0)
+            self._offsets[key] = offset
+        return (moment.replace(tzinfo=UTC) - offset).timestamp()
+
+    def local(self, epoch: float) -> datetime:
+        """The local wall-clock time of ``epoch`` in the zone."""
+        return datetime.fromtimestamp(epoch, self.zone)
+
+
+def _parse_loose(text: str) -> datetime:
+    match = _LOOSE.match(text)
+    if match is None:
+        raise ValueError(
+            "not a timestamp (expected ISO 8601, e.g. 2026-03-02T09:05:03, or epoch seconds)"
+        )
+    year, month, day, hour, minute, second = (int(g or 0) for g in match.groups()[:6])
+    fraction, zone = match.group(7), match.group(8)
+    micro = round(float(fraction) * 1e6) if fraction else 0
+    try:
+        moment = datetime(year, month, day, hour, minute, second, min(micro, 999_999))
+    except ValueError as error:
+        raise ValueError(f"not a valid date or time ({error})") from None
+    if zone:
+        return datetime.fromisoformat(moment.isoformat() + _iso_offset(zone))
+    return moment
+
+
+def _iso_offset(zone: str) -> str:
+    if zone in ("Z", "z"):
+        return "+00:00"
+    digits = zone[1:].replace(":", "")
+    return f"{zone[0]}{digits[:2]}:{digits[2:4] or '00'}"
