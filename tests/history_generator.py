@@ -235,7 +235,8 @@ class _Desk:
             chat.left = self.now
 
     def _done(self, payload: object) -> None:
-        name, version = payload  # type: ignore[misc]
+        assert isinstance(payload, tuple)
+        name, version = payload
         agent = self.agents[name]
         if version != agent.version:
             return

@@ -42,14 +42,17 @@ def test_volumes_are_recovered_within_3_percent() -> None:
         assert math.isclose(
             sum(stream.rates) * interval * len(fit.period.dates), sum(stream.counts)
         )
-    assert fit.period.start_clock == 9 * 3600 and fit.period.horizon == 8 * 3600
+    assert fit.period.start_clock == 9 * 3600
+    assert fit.period.horizon == 8 * 3600
 
 
 def test_the_naive_estimates_miss_where_the_fit_does_not() -> None:
     truth, fit = fitted(10)
     assert fit.mean_duration > 1.3 * truth.mean_work  # stretched by the other chats
-    assert fit.naive_patience is not None and fit.naive_patience < 0.5 * truth.patience
-    assert fit.patience is not None and within(fit.patience.mean, truth.patience, 0.2)
+    assert fit.naive_patience is not None
+    assert fit.naive_patience < 0.5 * truth.patience
+    assert fit.patience is not None
+    assert within(fit.patience.mean, truth.patience, 0.2)
     for stream in fit.streams:
         assert within(stream.mean_work, truth.work[stream.name][1], 0.1), stream
 
@@ -72,9 +75,11 @@ def test_recovery_on_forty_days() -> None:
         assert within(stream.mean_work, truth.work[stream.name][1], 0.08), stream
     for found, true in zip(fit.work.slowdown, truth.slowdown, strict=True):
         assert abs(found - true) <= 0.1, fit.work.slowdown
-    assert fit.patience is not None and within(fit.patience.mean, truth.patience, 0.2)
+    assert fit.patience is not None
+    assert within(fit.patience.mean, truth.patience, 0.2)
     assert fit.mean_duration > 1.3 * truth.mean_work
-    assert fit.naive_patience is not None and fit.naive_patience < 0.5 * truth.patience
+    assert fit.naive_patience is not None
+    assert fit.naive_patience < 0.5 * truth.patience
 
 
 @pytest.mark.parametrize(

@@ -102,7 +102,8 @@ def test_rows_become_chats_with_waits_and_durations(tmp_path: Path) -> None:
     start = datetime(2026, 3, 2, 8, 0, tzinfo=UTC).timestamp()  # 09:00 in Berlin
     assert export.handed_off[0] == start
     assert list(export.wait) == [30.0, 120.0, 60.0]
-    assert export.duration[0] == 300.0 and math.isnan(export.duration[1])
+    assert export.duration[0] == 300.0
+    assert math.isnan(export.duration[1])
     assert list(export.abandoned) == [0, 1, 0]
     assert [export.name_of("agent", i) for i in range(3)] == ["ann", None, "bob"]
 
@@ -164,7 +165,8 @@ def test_many_bad_rows_are_counted_but_listed_briefly(tmp_path: Path) -> None:
     with pytest.raises(ExportError) as raised:
         read(tmp_path, "handed,assigned,closed,who,status\n" + "bad,,,ann,closed\n" * 30)
     text = str(raised.value)
-    assert "30 bad rows" in text and "... and 10 more" in text
+    assert "30 bad rows" in text
+    assert "... and 10 more" in text
 
 
 JSONL_MAPPING = """\
@@ -188,7 +190,8 @@ def test_jsonl_gzip_with_date_time_pairs_and_seconds(tmp_path: Path) -> None:
     export = read_export(path, load_mapping(mapping_file(tmp_path, JSONL_MAPPING)))
     assert export.handed_off[0] == datetime(2026, 3, 2, 9, 5, 3, tzinfo=UTC).timestamp()
     assert list(export.abandoned) == [0, 1]  # no outcome column: served when assigned
-    assert export.duration[0] == 300 and export.wait[1] == 40
+    assert export.duration[0] == 300
+    assert export.wait[1] == 40
 
 
 def test_a_broken_json_line_is_located(tmp_path: Path) -> None:

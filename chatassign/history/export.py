@@ -297,7 +297,8 @@ def _open(path: Path) -> Iterator[TextIO]:
     compressed = path.suffix.lower() == ".gz"
     try:
         if compressed:
-            handle: TextIO = gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+            # Closed in the finally below; a with block cannot wrap the yield's errors.
+            handle: TextIO = gzip.open(path, "rt", encoding="utf-8-sig", newline="")  # noqa: SIM115
         else:
             handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as error:

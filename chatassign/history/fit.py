@@ -170,13 +170,13 @@ def _streams(
     for row, i in enumerate(loads.chats):
         works.setdefault(stream_of(i), []).append(work.work[row])
         durations.setdefault(stream_of(i), []).append(export.duration[i])
-    waits: Counter[str] = Counter()
+    waits: dict[str, float] = {}
     left: Counter[str] = Counter()
     chats: Counter[str] = Counter()
     for i in range(len(export)):
         name = stream_of(i)
         chats[name] += 1
-        waits[name] += export.wait[i]
+        waits[name] = waits.get(name, 0.0) + export.wait[i]
         left[name] += export.abandoned[i]
     result = []
     for stream in counts:

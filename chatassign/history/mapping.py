@@ -187,7 +187,7 @@ def _to_mapping(model: MappingModel) -> ExportMapping:
             columns[name] = (value.date, value.time)
         elif value is not None:
             columns[name] = value
-    outcomes = None
+    outcomes: dict[str, str] | None = None
     if model.outcomes is not None:
         outcomes = {}
         for meaning in ("served", "abandoned", "ignore"):
