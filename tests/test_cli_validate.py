@@ -85,6 +85,45 @@ def test_text_output_matches_golden_file(monkeypatch: pytest.MonkeyPatch) -> Non
     assert result.stdout == expected_path.read_text(encoding="utf-8")
 
 
+MESSAGE_FILES = [
+    "yaml-indent.yaml",
+    "yaml-indent-between.yaml",
+    "yaml-unclosed-brace.yaml",
+    "yaml-syntax.yaml",
+    "yaml-tabs.yaml",
+    "unknown-key-synonym.yaml",
+    "unknown-key-elsewhere.yaml",
+    "unknown-key.yaml",
+]
+
+
+def test_error_messages_match_golden_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Syntax errors where they start, with the source line and a caret; key hints."""
+    monkeypatch.chdir(INVALID)
+    result = run("validate", *MESSAGE_FILES)
+    expected_path = GOLDEN / "yaml-errors.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        expected_path.write_text(result.stdout, encoding="utf-8")
+    assert result.exit_code == 1
+    assert result.stdout == expected_path.read_text(encoding="utf-8")
+    assert "did you mean 'patience'" not in result.stdout
+    assert "while parsing" not in result.stdout
+
+
+def test_a_syntax_error_of_a_run_shows_the_line_and_a_caret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(INVALID)
+    result = run("simulate", "yaml-unclosed-brace.yaml")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[1:] == [
+        "yaml-unclosed-brace.yaml:5:10: the '{' opened here is still open when line 6 "
+        "starts; close it with '}' [yaml-syntax]",
+        "   5 |   alice: {role: agent, teams: [support]",
+        " " * 16 + "^",
+    ]
+
+
 def test_schema_prints_json_schema() -> None:
     result = run("schema")
     assert result.exit_code == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 from enum import IntEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,7 +12,9 @@ from rich.console import Console
 from rich.text import Text
 
 from chatassign import __version__
+from chatassign.cli.excerpt import excerpt, source_lines
 from chatassign.errors import ChatAssignError, UsageError
+from chatassign.scenario import InvalidScenarioError
 
 
 class ExitCode(IntEnum):
@@ -73,6 +76,11 @@ def fail(error: ChatAssignError) -> typer.Exit:
     console = stderr_console()
     # soft_wrap: a message keeps its own lines (file:line: path: message), never re-wrapped.
     console.print(Text("error:", style="bold red"), Text(str(error)), soft_wrap=True)
+    if isinstance(error, InvalidScenarioError):
+        for problem in error.problems:
+            if problem.code == "yaml-syntax":
+                for line in excerpt(problem, source_lines(Path(problem.file)), indent=""):
+                    console.print(line, soft_wrap=True)
     return typer.Exit(int(code))
 
 

@@ -14,9 +14,9 @@ from rich.console import Console
 from rich.text import Text
 
 from chatassign.cli.app import ExitCode, QuietOption, VersionOption, app, fail, stdout_console
+from chatassign.cli.excerpt import excerpt, source_lines
 from chatassign.errors import UsageError
 from chatassign.scenario import Problem, check_scenario_file, scenario_json_schema
-from chatassign.scenario.yamlsource import read_text
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 
@@ -166,7 +166,7 @@ def print_text_report(
                 console.print(Text.assemble(("ok ", "green"), str(file)))
             continue
         console.print(Text(str(file), style="bold"))
-        lines = _source_lines(file)
+        lines = source_lines(file)
         for problem in problems:
             _print_problem(problem, lines, console=console)
     console.print(_summary(results, strict=strict))
@@ -192,38 +192,8 @@ def _print_problem(problem: Problem, lines: list[str] | None, *, console: Consol
         break_on_hyphens=False,
     )
     console.print(Text(wrapped), soft_wrap=True)
-    if lines is not None and problem.path and 0 < problem.line <= len(lines):
-        source, caret = _excerpt(lines[problem.line - 1].rstrip().expandtabs(1), problem.column)
-        gutter = f"    {problem.line:>4} | "
-        console.print(Text(gutter + source, style="dim"), soft_wrap=True)
-        console.print(Text(" " * (len(gutter) + caret - 1) + "^", style=style), soft_wrap=True)
-
-
-_EXCERPT_WIDTH = 80
-"""How much of a source line is shown around the problem's column."""
-
-
-def _excerpt(line: str, column: int) -> tuple[str, int]:
-    """At most ``_EXCERPT_WIDTH`` characters of ``line`` around ``column``, and its new column.
-
-    A long line (a 10,000-digit number, say) is cut with an ellipsis on either side.
-    """
-    if len(line) <= _EXCERPT_WIDTH:
-        return line, column
-    start = max(0, min(column - 1 - _EXCERPT_WIDTH // 2, len(line) - _EXCERPT_WIDTH))
-    end = start + _EXCERPT_WIDTH
-    text = line[start:end]
-    caret = column - start
-    if start > 0:
-        text = "…" + text[1:]
-    if end < len(line):
-        text = text[:-1] + "…"
-    return text, caret
-
-
-def _source_lines(file: Path) -> list[str] | None:
-    text, _ = read_text(file, file=str(file))
-    return text.splitlines() if text is not None else None
+    for line in excerpt(problem, lines):
+        console.print(line, soft_wrap=True)
 
 
 def _summary(results: Sequence[tuple[Path, list[Problem]]], *, strict: bool) -> Text:

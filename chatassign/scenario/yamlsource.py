@@ -21,6 +21,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from chatassign.scenario.problems import Problem, Severity
+from chatassign.scenario.yaml_syntax import explain_syntax_error
 
 YamlValue: TypeAlias = "bool | int | float | str | list[YamlValue] | dict[str, YamlValue] | None"
 FieldPath: TypeAlias = tuple[str | int, ...]
@@ -199,7 +200,7 @@ def parse_yaml(text: str, *, file: str) -> tuple[YamlDocument | None, list[Probl
             Problem(file, where.line, where.column, "", Severity.ERROR, "too-complex", message)
         ]
     except yaml.MarkedYAMLError as error:
-        return None, [_syntax_problem(file, error)]
+        return None, [_syntax_problem(file, text, error)]
     except yaml.reader.ReaderError as error:
         where = _location_of_char(text, int(error.position))
         message = f"the control character U+{int(error.character):04X} is not allowed; remove it"
@@ -235,16 +236,9 @@ def _file_error(file: str, code: str, message: str) -> Problem:
     return Problem(file, 1, 1, "", Severity.ERROR, code, message)
 
 
-def _syntax_problem(file: str, error: yaml.MarkedYAMLError) -> Problem:
-    mark = error.problem_mark or error.context_mark
-    where = Location(mark.line + 1, mark.column + 1) if mark else FILE_START
-    parts = [part for part in (error.context, error.problem) if part]
-    message = ", ".join(parts) or "invalid YAML"
-    if "'\\t'" in message:
-        message += "; indent with spaces, not tabs"
-    elif "expected a single document" in message:
-        message += "; put one scenario per file (remove the `---` separator)"
-    return Problem(file, where.line, where.column, "", Severity.ERROR, "yaml-syntax", message)
+def _syntax_problem(file: str, text: str, error: yaml.MarkedYAMLError) -> Problem:
+    found = explain_syntax_error(text, error)
+    return Problem(file, found.line, found.column, "", Severity.ERROR, "yaml-syntax", found.message)
 
 
 def _location_of_char(text: str, offset: int) -> Location:
