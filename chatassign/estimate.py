@@ -50,9 +50,9 @@ def erlang_estimate(
     servers, speed = reason
     stream = workload.arrivals[0]
     arrival_rate = stream.schedule[0].rate * stream.handoff_probability
-    service_rate = speed / workload.handle_time.mean
+    service_rate = speed / workload.handle_time_of(stream).mean
     threshold = workload.service_level_threshold
-    patience = workload.patience
+    patience = workload.patience_of(stream)
     if patience is None:
         if arrival_rate >= servers * service_rate:
             return NoEstimate("the offered load exceeds the capacity: the queue grows without end")
@@ -94,11 +94,16 @@ def _mismatch(
     stream = workload.arrivals[0]
     if len(stream.schedule) != 1:
         return NoEstimate("the arrival rate changes over the day")
-    if not isinstance(workload.handle_time, Exponential):
+    if stream.by_language:
+        return NoEstimate("handle time or patience differs by language")
+    if stream.escalation is not None:
+        return NoEstimate("some chats are escalated to another team")
+    if not isinstance(workload.handle_time_of(stream), Exponential):
         return NoEstimate("the handle time is not exponential")
     if any(s != 1.0 for s in workload.concurrency_slowdown):
         return NoEstimate("concurrent chats slow agents down")
-    if workload.patience is not None and not isinstance(workload.patience, Exponential):
+    patience = workload.patience_of(stream)
+    if patience is not None and not isinstance(patience, Exponential):
         return NoEstimate("patience is not exponential")
     if workload.shifts:
         return NoEstimate("not every agent is online all day")

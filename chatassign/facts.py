@@ -9,7 +9,8 @@ per-chat records are kept only when a caller asks for them (tests, traces).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
 
 WAIT_RELATIVE_ACCURACY = 0.005
 """Wait quantiles are within ±0.5 % of an exact order statistic (see ``WaitSketch``)."""
@@ -73,6 +74,20 @@ class WaitSketch:
                 return min(value, self.maximum)
         return self.maximum
 
+    @classmethod
+    def merged(cls, sketches: Iterable[WaitSketch]) -> WaitSketch:
+        """One sketch of every wait recorded in ``sketches`` (quantiles as exact as each)."""
+        out = cls()
+        buckets = out.buckets
+        for sketch in sketches:
+            out.zeros += sketch.zeros
+            out.count += sketch.count
+            out.total += sketch.total
+            out.maximum = max(out.maximum, sketch.maximum)
+            for index, count in sketch.buckets.items():
+                buckets[index] = buckets.get(index, 0) + count
+        return out
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, WaitSketch):
             return NotImplemented
@@ -104,6 +119,14 @@ class ChatCounts:
     unattended: int = 0
     waiting_at_end: int = 0
     with_ai_at_end: int = 0
+    transferred: int = 0
+    """Chats the first agent escalated to another team (each also counted as assigned)."""
+
+    @classmethod
+    def total(cls, parts: Iterable[ChatCounts]) -> ChatCounts:
+        """The counts of ``parts`` added up."""
+        listed = list(parts)
+        return cls(**{f.name: sum(getattr(p, f.name) for p in listed) for f in fields(cls)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +143,63 @@ class AgentFacts:
     """Online time with at least one open chat."""
     at_cap_time: float
     """Online time holding at least the cap (the smallest cap of the agent's teamspaces)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamFacts:
+    """The chats of one AI agent, or of one of its languages, over the window.
+
+    The same measures as the totals of ``ReplicationFacts``; ``arrived`` and
+    ``with_ai_at_end`` are counted per AI agent only (the language is drawn at the
+    handoff), so they are 0 in a language's facts.
+    """
+
+    ai_agent: str
+    language: str | None
+    counts: ChatCounts
+    waits: WaitSketch
+    """Waits of assigned chats (to the first assignee)."""
+    abandoned_waits: WaitSketch
+    """How long abandoned customers waited before leaving."""
+    all_waits: WaitSketch
+    """Every handed-off chat: assigned ones to the first assignee, abandoned ones until
+    they left, the rest until the window ended."""
+    waited: int
+    within_threshold: int
+    languages: tuple[StreamFacts, ...] = ()
+
+    @classmethod
+    def combined(
+        cls, ai_agent: str, parts: Sequence[StreamFacts], *, arrived: int, with_ai_at_end: int
+    ) -> StreamFacts:
+        """One AI agent's facts from those of its languages (kept as ``languages``)."""
+        counts = ChatCounts.total(p.counts for p in parts)
+        counts = ChatCounts(
+            **{f.name: getattr(counts, f.name) for f in fields(ChatCounts)}
+            | {"arrived": arrived, "with_ai_at_end": with_ai_at_end}
+        )
+        return cls(
+            ai_agent=ai_agent,
+            language=None,
+            counts=counts,
+            waits=WaitSketch.merged(p.waits for p in parts),
+            abandoned_waits=WaitSketch.merged(p.abandoned_waits for p in parts),
+            all_waits=WaitSketch.merged(p.all_waits for p in parts),
+            waited=sum(p.waited for p in parts),
+            within_threshold=sum(p.within_threshold for p in parts),
+            languages=tuple(p for p in parts if p.language is not None),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TeamFacts:
+    """One team over the window: its agents (of any pool) and its own cap saturation."""
+
+    id: str
+    agents: tuple[str, ...]
+    saturated_time: float
+    """Time during which at least one of ``agents`` was online and every online one held
+    at least their cap (the smallest cap of their teamspaces)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +235,14 @@ class ReplicationFacts:
     chats: tuple[ChatRecord, ...] = field(default=())
     queue_samples: tuple[int, ...] = field(default=())
     """Pending-queue length at the middle of each sampling interval, from time 0 (on request)."""
+    abandoned_waits: WaitSketch = field(default_factory=WaitSketch)
+    """How long abandoned customers waited before leaving."""
+    all_waits: WaitSketch = field(default_factory=WaitSketch)
+    """Every handed-off chat's wait: to the first assignee, until leaving, or until the end."""
+    streams: tuple[StreamFacts, ...] = field(default=())
+    """Per AI agent, in arrival-stream order."""
+    teams: tuple[TeamFacts, ...] = field(default=())
+    """Per team of the workspace, in configuration order."""
 
     @property
     def duration(self) -> float:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chatassign.estimate import ErlangEstimate, NoEstimate
-from chatassign.facts import ReplicationFacts
+from chatassign.facts import AgentFacts, ReplicationFacts, StreamFacts, TeamFacts, WaitSketch
 
 WAIT_QUANTILES = (0.5, 0.9, 0.95, 0.99)
 
@@ -128,6 +128,60 @@ class AgentSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class TeamSummary:
+    """One team over the window: its agents' load and the team's own cap saturation."""
+
+    id: str
+    agents: tuple[str, ...]
+    """The team's live agents of any pool, by id."""
+    assigned: float
+    """Placements to the team's agents."""
+    mean_open: float
+    """Open chats the team holds, time-averaged (the sum over its agents)."""
+    utilization: float
+    """Share of the agents' summed online time with at least one open chat."""
+    at_cap_share: float
+    """Share of the agents' summed online time at or above their cap."""
+    cap_saturation: float
+    """Share of the window with an agent online and every online agent at their cap."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamReplication:
+    """The chat metrics of one AI agent (or one of its languages) in one replication."""
+
+    ai_agent: str
+    language: str | None
+    counts: dict[str, int]
+    wait: dict[str, float]
+    abandoned_wait: dict[str, float]
+    all_wait: dict[str, float]
+    p_wait: float | None
+    service_level: float | None
+    abandon_rate: float | None
+    languages: tuple[StreamReplication, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSummary:
+    """One AI agent (or one of its languages): the chat metrics of the totals, averaged."""
+
+    ai_agent: str
+    language: str | None
+    counts: dict[str, float]
+    wait: dict[str, Estimate]
+    """Waits of assigned chats (mean, p50, p90, p95, p99, max; seconds)."""
+    abandoned_wait: dict[str, Estimate]
+    """How long abandoned customers waited before leaving."""
+    all_wait: dict[str, Estimate]
+    """Waits of every handed-off chat (abandoned: until they left; pending: until the end)."""
+    p_wait: Estimate
+    service_level: Estimate
+    abandon_rate: Estimate
+    languages: tuple[StreamSummary, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ReplicationSummary:
     """Every metric of one replication."""
 
@@ -144,6 +198,10 @@ class ReplicationSummary:
     cap_saturation: tuple[tuple[str, float], ...]
     jain: float
     max_min_ratio: float | None
+    abandoned_wait: dict[str, float]
+    all_wait: dict[str, float]
+    by_ai_agent: tuple[StreamReplication, ...]
+    by_team: tuple[TeamSummary, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +224,12 @@ class MethodSummary:
     cap_saturation: tuple[tuple[str, float], ...]
     jain: float
     max_min_ratio: float | None
+    abandoned_wait: dict[str, Estimate]
+    """How long abandoned customers waited before leaving."""
+    all_wait: dict[str, Estimate]
+    """Waits of every handed-off chat (abandoned: until they left; pending: until the end)."""
+    by_ai_agent: tuple[StreamSummary, ...] = ()
+    by_team: tuple[TeamSummary, ...] = ()
 
 
 def _share(part: float, whole: float) -> float:
@@ -195,15 +259,65 @@ def max_min_ratio(values: Sequence[float]) -> float | None:
     return high / low if low > 0 else None
 
 
-def summarize_replication(facts: ReplicationFacts, *, threshold: float) -> ReplicationSummary:
-    """Every metric of one replication (``threshold``: the service-level threshold, s)."""
-    counts = facts.counts
-    handed = counts.handed_off
-    waits = facts.waits
+def wait_statistics(waits: WaitSketch) -> dict[str, float]:
+    """mean, p50, p90, p95, p99 and max of ``waits`` in seconds (0 when there are none)."""
     wait = {"mean": waits.mean}
     for q in WAIT_QUANTILES:
         wait[f"p{round(q * 100)}"] = waits.quantile(q)
     wait["max"] = waits.maximum
+    return wait
+
+
+def _stream_replication(stream: StreamFacts) -> StreamReplication:
+    counts = stream.counts
+    handed = counts.handed_off
+    return StreamReplication(
+        ai_agent=stream.ai_agent,
+        language=stream.language,
+        counts={key: getattr(counts, key) for key in STREAM_COUNT_KEYS},
+        wait=wait_statistics(stream.waits),
+        abandoned_wait=wait_statistics(stream.abandoned_waits),
+        all_wait=wait_statistics(stream.all_waits),
+        p_wait=_rate(stream.waited, handed),
+        service_level=_rate(stream.within_threshold, handed),
+        abandon_rate=_rate(counts.abandoned, handed),
+        languages=tuple(_stream_replication(part) for part in stream.languages),
+    )
+
+
+def _team_summary(team: TeamFacts, agents: dict[str, AgentFacts], duration: float) -> TeamSummary:
+    members = [agents[a] for a in team.agents if a in agents]
+    online = math.fsum(a.online_time for a in members)
+    return TeamSummary(
+        id=team.id,
+        agents=team.agents,
+        assigned=float(sum(a.assigned for a in members)),
+        mean_open=_share(math.fsum(a.open_area for a in members), duration),
+        utilization=_share(math.fsum(a.busy_time for a in members), online),
+        at_cap_share=_share(math.fsum(a.at_cap_time for a in members), online),
+        cap_saturation=_share(team.saturated_time, duration),
+    )
+
+
+STREAM_COUNT_KEYS = (
+    "arrived",
+    "handed_off",
+    "unavailable",
+    "assigned",
+    "abandoned",
+    "unattended",
+    "waiting_at_end",
+    "with_ai_at_end",
+    "transferred",
+)
+"""The counts of the totals and of each AI agent, in report order."""
+
+
+def summarize_replication(facts: ReplicationFacts, *, threshold: float) -> ReplicationSummary:
+    """Every metric of one replication (``threshold``: the service-level threshold, s)."""
+    counts = facts.counts
+    handed = counts.handed_off
+    wait = wait_statistics(facts.waits)
     duration = facts.duration
     agents = tuple(
         AgentSummary(
@@ -217,17 +331,9 @@ def summarize_replication(facts: ReplicationFacts, *, threshold: float) -> Repli
         for a in facts.agents
     )
     assigned = [a.assigned for a in agents]
+    agent_facts = {a.id: a for a in facts.agents}
     return ReplicationSummary(
-        counts={
-            "arrived": counts.arrived,
-            "handed_off": handed,
-            "unavailable": counts.unavailable,
-            "assigned": counts.assigned,
-            "abandoned": counts.abandoned,
-            "unattended": counts.unattended,
-            "waiting_at_end": counts.waiting_at_end,
-            "with_ai_at_end": counts.with_ai_at_end,
-        },
+        counts={key: getattr(counts, key) for key in STREAM_COUNT_KEYS},
         wait=wait,
         p_wait=_rate(facts.waited, handed),
         service_level=_rate(facts.within_threshold, handed),
@@ -238,6 +344,10 @@ def summarize_replication(facts: ReplicationFacts, *, threshold: float) -> Repli
         cap_saturation=tuple((ts, _share(t, duration)) for ts, t in facts.saturated_time),
         jain=jain_index(assigned),
         max_min_ratio=max_min_ratio(assigned),
+        abandoned_wait=wait_statistics(facts.abandoned_waits),
+        all_wait=wait_statistics(facts.all_waits),
+        by_ai_agent=tuple(_stream_replication(stream) for stream in facts.streams),
+        by_team=tuple(_team_summary(team, agent_facts, duration) for team in facts.teams),
     )
 
 
@@ -271,6 +381,18 @@ def summarize(
         for i, agent in enumerate(first.agents)
     )
     ratios = [r.max_min_ratio for r in reps]
+    teams = tuple(
+        TeamSummary(
+            id=team.id,
+            agents=team.agents,
+            assigned=mean([r.by_team[i].assigned for r in reps]),
+            mean_open=mean([r.by_team[i].mean_open for r in reps]),
+            utilization=mean([r.by_team[i].utilization for r in reps]),
+            at_cap_share=mean([r.by_team[i].at_cap_share for r in reps]),
+            cap_saturation=mean([r.by_team[i].cap_saturation for r in reps]),
+        )
+        for i, team in enumerate(first.by_team)
+    )
     return MethodSummary(
         method=method,
         allowed_by_plan=allowed_by_plan,
@@ -293,6 +415,36 @@ def summarize(
         max_min_ratio=None
         if any(v is None for v in ratios)
         else mean([v for v in ratios if v is not None]),
+        abandoned_wait=_wait_estimates([r.abandoned_wait for r in reps]),
+        all_wait=_wait_estimates([r.all_wait for r in reps]),
+        by_ai_agent=tuple(
+            _stream_summary([r.by_ai_agent[i] for r in reps]) for i in range(len(first.by_ai_agent))
+        ),
+        by_team=teams,
+    )
+
+
+def _wait_estimates(waits: Sequence[dict[str, float]]) -> dict[str, Estimate]:
+    return {key: estimate([w[key] for w in waits]) for key in waits[0]}
+
+
+def _stream_summary(reps: Sequence[StreamReplication]) -> StreamSummary:
+    """One AI agent's (or language's) metrics averaged over replications."""
+    first = reps[0]
+    n = len(reps)
+    return StreamSummary(
+        ai_agent=first.ai_agent,
+        language=first.language,
+        counts={key: math.fsum(r.counts[key] for r in reps) / n for key in first.counts},
+        wait=_wait_estimates([r.wait for r in reps]),
+        abandoned_wait=_wait_estimates([r.abandoned_wait for r in reps]),
+        all_wait=_wait_estimates([r.all_wait for r in reps]),
+        p_wait=estimate_defined([r.p_wait for r in reps]),
+        service_level=estimate_defined([r.service_level for r in reps]),
+        abandon_rate=estimate_defined([r.abandon_rate for r in reps]),
+        languages=tuple(
+            _stream_summary([r.languages[i] for r in reps]) for i in range(len(first.languages))
+        ),
     )
 
 

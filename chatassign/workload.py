@@ -6,6 +6,7 @@ rates are per second. Standard library only.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -26,6 +27,31 @@ class RateSegment:
 
 
 @dataclass(frozen=True, slots=True)
+class LanguageParameters:
+    """What sets one language's chats of an AI agent apart (None: the AI agent's value)."""
+
+    language: str
+    handle_time: Distribution | None = None
+    patience: Distribution | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """A share of an AI agent's chats that the first agent transfers to other teams.
+
+    A chat is escalated with ``probability`` when its work at the first agent is
+    longer than ``after`` (drawn per chat): the first agent works ``after`` seconds
+    (at speed 1) and transfers it to ``teams``, where ``handle_time`` of new work waits
+    (None: a fresh draw of the chat's own handle time).
+    """
+
+    probability: float
+    after: Distribution
+    teams: tuple[str, ...]
+    handle_time: Distribution | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ArrivalStream:
     """Customers reaching one AI agent: a (piecewise) Poisson process and what follows."""
 
@@ -35,6 +61,20 @@ class ArrivalStream:
     ai_time: Distribution
     languages: tuple[tuple[str, float], ...] = ()
     """Language mix as (language, probability) pairs summing to 1; empty: no language."""
+    handle_time: Distribution | None = None
+    """This AI agent's chats' work; None: the workload's ``handle_time``."""
+    patience: Distribution | None = None
+    """This AI agent's customers' patience; None: the workload's ``patience``."""
+    by_language: tuple[LanguageParameters, ...] = ()
+    """Per-language handle time and patience, for languages that set their own."""
+    escalation: Escalation | None = None
+
+    def language_parameters(self, language: str | None) -> LanguageParameters | None:
+        """The parameters ``language`` sets of its own, or None."""
+        for parameters in self.by_language:
+            if parameters.language == language:
+                return parameters
+        return None
 
     def rate_at(self, t: float) -> float:
         """The arrival rate in force at time ``t`` (per second)."""
@@ -79,6 +119,32 @@ class Workload:
     voluntary: VoluntaryBehaviour | None = None
     run_to_completion: bool = False
     """Keep running past the horizon (no new handoffs) until every chat has ended."""
+
+    def handle_time_of(self, stream: ArrivalStream, language: str | None = None) -> Distribution:
+        """The work of a chat of ``stream`` in ``language`` (its own, else the defaults)."""
+        own = stream.language_parameters(language)
+        if own is not None and own.handle_time is not None:
+            return own.handle_time
+        return self.handle_time if stream.handle_time is None else stream.handle_time
+
+    def patience_of(
+        self, stream: ArrivalStream, language: str | None = None
+    ) -> Distribution | None:
+        """The patience of ``stream``'s customers in ``language`` (None: unlimited)."""
+        own = stream.language_parameters(language)
+        if own is not None and own.patience is not None:
+            return own.patience
+        return self.patience if stream.patience is None else stream.patience
+
+    def mean_handle_time(self, stream: ArrivalStream) -> float:
+        """The mean work of one of ``stream``'s chats over its language mix (seconds)."""
+        mix: tuple[tuple[str | None, float], ...] = stream.languages or ((None, 1.0),)
+        total = math.fsum(share for _, share in mix)
+        if total <= 0:
+            return self.handle_time_of(stream).mean
+        return (
+            math.fsum(share * self.handle_time_of(stream, lang).mean for lang, share in mix) / total
+        )
 
 
 @dataclass(frozen=True)

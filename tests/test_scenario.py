@@ -166,6 +166,10 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     ],
     "agent-not-live.yaml": [("agent-not-live", 18, "ai_agents.bot.handoff.target.agent")],
     "bad-distribution.yaml": [("bad-distribution", 21, "workload.handle_time")],
+    "stream-bad-distribution.yaml": [("bad-distribution", 22, "workload.arrivals.bot.handle_time")],
+    "language-bad-distribution.yaml": [
+        ("bad-distribution", 24, "workload.arrivals.bot.languages.es.patience")
+    ],
     "bad-duration.yaml": [("bad-duration", 18, "workload.horizon")],
     "bad-number.yaml": [("bad-number", 5, "users.alice.speed")],
     "bad-rate.yaml": [("bad-rate", 20, "workload.arrivals.bot.rate")],
@@ -319,3 +323,45 @@ def test_json_schema_describes_the_file() -> None:
         properties
     )
     assert schema["additionalProperties"] is False
+
+
+def test_per_stream_and_per_language_parameters_load(tmp_path: Path) -> None:
+    text = MINIMAL + (
+        "workload:\n"
+        "  horizon: 8h\n"
+        "  handle_time: exponential(mean=5m)\n"
+        "  patience: exponential(mean=4m)\n"
+        "  arrivals:\n"
+        "    bot:\n"
+        "      rate: 60/h\n"
+        "      handle_time: exponential(mean=6m)\n"
+        "      languages:\n"
+        "        en: 0.75\n"
+        "        'no': {share: 0.25, handle_time: constant(10m), patience: constant(1m)}\n"
+    )
+    scenario = load_scenario(write(tmp_path, text))
+    workload = scenario.workload
+    assert workload is not None
+    (stream,) = workload.arrivals
+    assert stream.languages == (("en", 0.75), ("no", 0.25))
+    assert workload.handle_time_of(stream).mean == 360.0
+    assert workload.handle_time_of(stream, "en").mean == 360.0
+    assert workload.handle_time_of(stream, "no").mean == 600.0
+    patience = workload.patience_of(stream, "en")
+    assert patience is not None and patience.mean == 240.0
+    assert workload.mean_handle_time(stream) == 0.75 * 360.0 + 0.25 * 600.0
+
+
+def test_a_language_share_out_of_range_points_at_share(tmp_path: Path) -> None:
+    text = MINIMAL + (
+        "workload:\n"
+        "  horizon: 8h\n"
+        "  handle_time: exponential(mean=5m)\n"
+        "  arrivals:\n"
+        "    bot:\n"
+        "      rate: 60/h\n"
+        "      languages: {en: 0.5, 'no': {share: 1.5}}\n"
+    )
+    problems = check_scenario_file(write(tmp_path, text))
+    paths = {(p.code, p.path) for p in problems}
+    assert ("probability-range", "workload.arrivals.bot.languages.no.share") in paths

@@ -18,7 +18,7 @@ from chatassign.facts import ReplicationFacts
 from chatassign.metrics import Estimate, estimate
 from chatassign.model import Method, OnAway
 from chatassign.simulation import plan_simulation, random_stream, run_replication, simulate
-from chatassign.simulation.books import NORMAL, Alarm, Customer
+from chatassign.simulation.books import NORMAL, Alarm, ChatBooks, Customer
 from chatassign.workload import Interval, RateSegment, Scenario, VoluntaryBehaviour
 from tests.sim_world import Expo, Fixed, scenario, workspace
 
@@ -254,7 +254,7 @@ def test_simpy_steps_any_entry_with_callbacks_and_ok() -> None:
     """What the simulator's own calendar entries rely on in ``Environment.step``."""
     env = simpy.Environment()
     calendar = cast(list[tuple[float, int, int, object]], env._queue)
-    customer = Customer(1, 10.0, 0.0, True, False)
+    customer = Customer(1, 10.0, 0.0, True, False, ChatBooks("bot", None))
     seen: list[object] = []
     customer.callbacks = [seen.append]
     heapq.heappush(calendar, (5.0, NORMAL, next(env._eid), customer))

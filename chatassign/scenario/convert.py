@@ -22,6 +22,7 @@ from chatassign.model import (
 )
 from chatassign.scenario.models import (
     ArrivalModel,
+    LanguageModel,
     ScenarioModel,
     TargetModel,
     TeamModel,
@@ -30,7 +31,9 @@ from chatassign.scenario.models import (
 )
 from chatassign.workload import (
     ArrivalStream,
+    Escalation,
     Interval,
+    LanguageParameters,
     RateSegment,
     Scenario,
     VoluntaryBehaviour,
@@ -130,12 +133,29 @@ def rate_schedule(arrival: ArrivalModel) -> tuple[RateSegment, ...]:
 
 
 def _stream(ai_id: str, arrival: ArrivalModel) -> ArrivalStream:
+    escalation = arrival.escalation
     return ArrivalStream(
         ai_agent=ai_id,
         schedule=rate_schedule(arrival),
         handoff_probability=arrival.handoff_probability,
         ai_time=arrival.ai_time,
-        languages=tuple(arrival.languages.items()),
+        languages=tuple(arrival.shares.items()),
+        handle_time=arrival.handle_time,
+        patience=arrival.patience,
+        by_language=tuple(
+            LanguageParameters(language, entry.handle_time, entry.patience)
+            for language, entry in arrival.languages.items()
+            if isinstance(entry, LanguageModel)
+            and (entry.handle_time is not None or entry.patience is not None)
+        ),
+        escalation=None
+        if escalation is None
+        else Escalation(
+            escalation.probability,
+            escalation.after,
+            tuple(escalation.to.teams),
+            escalation.handle_time,
+        ),
     )
 
 

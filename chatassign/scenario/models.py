@@ -223,8 +223,42 @@ RateOrSchedule = Annotated[
     Discriminator(_rate_form),
     Field(description="120/h, or a piecewise schedule [{until: 2h, rate: 60/h}, ...]"),
 ]
-UNION_TAGS = frozenset({"constant", "schedule"})
-"""Names pydantic inserts in error locations for the tagged union above."""
+
+
+class LanguageModel(_Model):
+    """``workload.arrivals.<ai agent>.languages.<language>`` written as a mapping."""
+
+    share: float = Field(json_schema_extra={"minimum": 0, "maximum": 1})
+    handle_time: DistributionText | None = None
+    patience: DistributionText | None = None
+
+
+def _language_form(value: object) -> str:
+    return "detailed" if isinstance(value, dict) else "share"
+
+
+LanguageShare = Annotated[
+    Annotated[float, Tag("share")] | Annotated[LanguageModel, Tag("detailed")],
+    Discriminator(_language_form),
+    Field(description="a share such as 0.2, or {share: 0.2, handle_time: ..., patience: ...}"),
+]
+UNION_TAGS = frozenset({"constant", "schedule", "share", "detailed"})
+"""Names pydantic inserts in error locations for the tagged unions above."""
+
+
+class EscalationTargetModel(_Model):
+    """``escalation.to``: the teams an escalated chat is transferred to."""
+
+    teams: list[Id] = Field(min_length=1)
+
+
+class EscalationModel(_Model):
+    """``workload.arrivals.<ai agent>.escalation``: transfers from the first agent to a team."""
+
+    probability: float = Field(json_schema_extra={"minimum": 0, "maximum": 1})
+    after: DistributionText
+    to: EscalationTargetModel
+    handle_time: DistributionText | None = None
 
 
 class ArrivalModel(_Model):
@@ -236,7 +270,18 @@ class ArrivalModel(_Model):
         default_factory=lambda: distributions.Constant(0.0),
         json_schema_extra={"default": "constant(0s)"},
     )
-    languages: dict[str, float] = {}
+    handle_time: DistributionText | None = None
+    patience: DistributionText | None = None
+    languages: dict[str, LanguageShare] = {}
+    escalation: EscalationModel | None = None
+
+    @property
+    def shares(self) -> dict[str, float]:
+        """The language mix as plain shares, in file order."""
+        return {
+            language: entry.share if isinstance(entry, LanguageModel) else entry
+            for language, entry in self.languages.items()
+        }
 
 
 class IntervalModel(_Model):
@@ -301,6 +346,9 @@ FIELD_NAMES = frozenset(
         AIAgentModel,
         OptionsModel,
         RateSegmentModel,
+        LanguageModel,
+        EscalationTargetModel,
+        EscalationModel,
         ArrivalModel,
         IntervalModel,
         VoluntaryModel,

@@ -85,7 +85,7 @@ def _check_online(
         if ai is None or ai.teamspace not in workspace.teamspaces:
             continue
         languages: list[str | None] = [
-            lang for lang, share in arrival.languages.items() if share > 0
+            lang for lang, share in arrival.shares.items() if share > 0
         ] or [None]
         for language in languages:
             path = _target_path(model, ai_id, language)

@@ -12,7 +12,13 @@ from chatassign.model import Method, Workspace
 from chatassign.quantities import format_duration
 from chatassign.scenario.checks import Findings
 from chatassign.scenario.convert import rate_schedule
-from chatassign.scenario.models import ArrivalModel, IntervalModel, ScenarioModel, WorkloadModel
+from chatassign.scenario.models import (
+    ArrivalModel,
+    IntervalModel,
+    LanguageModel,
+    ScenarioModel,
+    WorkloadModel,
+)
 from chatassign.scenario.traffic_checks import check_traffic, expected_arrivals
 from chatassign.scenario.yamlsource import FieldPath
 from chatassign.workload import MAX_REPLICATIONS
@@ -102,8 +108,10 @@ def _check_arrival(
     if not arrival.languages:
         return
     ai = model.ai_agents.get(str(path[-1]))
-    for language, share in arrival.languages.items():
-        where = (*path, "languages", language)
+    for language, share in arrival.shares.items():
+        where: FieldPath = (*path, "languages", language)
+        if isinstance(arrival.languages[language], LanguageModel):
+            where = (*where, "share")
         if not 0.0 <= share <= 1.0:
             findings.error(
                 where, "probability-range", f"a share must be between 0 and 1, got {share:g}"
@@ -115,7 +123,7 @@ def _check_arrival(
                 f"AI agent {path[-1]!r} does not speak {language!r}; add it to "
                 f"ai_agents.{path[-1]}.languages or remove it from the mix",
             )
-    total = math.fsum(arrival.languages.values())
+    total = math.fsum(arrival.shares.values())
     if abs(total - 1.0) > _SUM_TOLERANCE:
         findings.error(
             (*path, "languages"),
@@ -215,20 +223,19 @@ def _check_capacity(model: ScenarioModel, workspace: Workspace, findings: Findin
     assert workload is not None
     load: dict[tuple[str, frozenset[str]], float] = defaultdict(float)
     first_path: dict[tuple[str, frozenset[str]], FieldPath] = {}
-    mean_work = workload.handle_time.mean
     for ai_id, arrival in workload.arrivals.items():
         ai = workspace.ai_agents.get(ai_id)
         if ai is None or ai.teamspace not in workspace.teamspaces:
             continue
         peak = max(s.rate for s in rate_schedule(arrival)) * arrival.handoff_probability
-        shares = dict(arrival.languages) or {"": 1.0}
+        shares = dict(arrival.shares) or {"": 1.0}
         for language, share in shares.items():
             target = ai.handoff.target_for(language or None)
             members = workspace.pool_members(ai.teamspace, target)
             if target.is_direct or not members:
                 continue
             key = (ai.teamspace, members)
-            load[key] += peak * share * mean_work
+            load[key] += peak * share * _mean_work(workload, arrival, language)
             first_path.setdefault(key, ("workload", "arrivals", ai_id, "rate"))
     for key, offered in load.items():
         capacity = _pool_capacity(key, workspace, model)
@@ -241,6 +248,15 @@ def _check_capacity(model: ScenarioModel, workspace: Workspace, findings: Findin
                 f"{capacity:.3g} chats at once but the offered load at the peak rate is "
                 f"{offered:.3g}; the queue will grow: add agents, raise the cap or lower the rate",
             )
+
+
+def _mean_work(workload: WorkloadModel, arrival: ArrivalModel, language: str) -> float:
+    """The mean handle time of an AI agent's chats in ``language`` ("" for none)."""
+    entry = arrival.languages.get(language)
+    if isinstance(entry, LanguageModel) and entry.handle_time is not None:
+        return entry.handle_time.mean
+    own = arrival.handle_time
+    return (workload.handle_time if own is None else own).mean
 
 
 def _pool_capacity(

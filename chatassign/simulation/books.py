@@ -11,13 +11,17 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
-from chatassign.facts import AgentFacts
+from chatassign.facts import AgentFacts, ChatCounts, StreamFacts, WaitSketch
 from chatassign.workload import ArrivalStream
 
 PENDING, OPEN, ENDED = 0, 1, 2
 """A customer's state in the books."""
 
 T = TypeVar("T")
+
+Sampler = Callable[[], float]
+Draws = tuple[Sampler, Sampler | None]
+"""A customer's samplers: work, and patience (None: unlimited)."""
 
 
 class Alarm(Generic[T]):
@@ -42,6 +46,69 @@ NORMAL = 1
 """SimPy's priority of ordinary events (``simpy.events.NORMAL``)."""
 
 
+class ChatBooks:
+    """Counts and waits of the chats of one AI agent in one language (or without one)."""
+
+    __slots__ = (
+        "abandoned",
+        "abandoned_waits",
+        "ai_agent",
+        "handed_off",
+        "language",
+        "recorded",
+        "transferred",
+        "unattended",
+        "unavailable",
+        "unfinished_waits",
+        "unrecorded",
+        "waited",
+        "waiting",
+        "waits",
+        "within",
+    )
+
+    def __init__(self, ai_agent: str, language: str | None) -> None:
+        self.ai_agent = ai_agent
+        self.language = language
+        self.handed_off = self.unavailable = self.abandoned = self.transferred = 0
+        self.recorded = 0
+        """Assigned chats whose wait went into ``waits``."""
+        self.unrecorded = 0
+        """Assigned chats without a wait, not kept: folded into ``waits`` at the end."""
+        self.waited = self.within = 0
+        self.unattended = self.waiting = 0
+        self.waits = WaitSketch()
+        self.abandoned_waits = WaitSketch()
+        self.unfinished_waits = WaitSketch()
+        """Pending chats at the end, each waited until then."""
+
+    def facts(self, *, threshold: float) -> StreamFacts:
+        """These books as facts (``threshold``: the service-level threshold, s)."""
+        unrecorded = self.unrecorded
+        waits = WaitSketch.merged([self.waits])
+        waits.count += unrecorded
+        waits.zeros += unrecorded
+        counts = ChatCounts(
+            handed_off=self.handed_off,
+            unavailable=self.unavailable,
+            assigned=self.recorded + unrecorded,
+            abandoned=self.abandoned,
+            unattended=self.unattended,
+            waiting_at_end=self.waiting,
+            transferred=self.transferred,
+        )
+        return StreamFacts(
+            ai_agent=self.ai_agent,
+            language=self.language,
+            counts=counts,
+            waits=waits,
+            abandoned_waits=self.abandoned_waits,
+            all_waits=WaitSketch.merged([waits, self.abandoned_waits, self.unfinished_waits]),
+            waited=self.waited,
+            within_threshold=self.within + (unrecorded if threshold >= 0.0 else 0),
+        )
+
+
 class Customer:
     """One handed-off chat while it is pending or open.
 
@@ -52,6 +119,7 @@ class Customer:
 
     __slots__ = (
         "agent",
+        "books",
         "callbacks",
         "counted",
         "finish",
@@ -64,9 +132,17 @@ class Customer:
     _ok = True
 
     def __init__(
-        self, chat_id: int, work: float, queued_at: float, counted: bool, voluntary: bool
+        self,
+        chat_id: int,
+        work: float,
+        queued_at: float,
+        counted: bool,
+        voluntary: bool,
+        books: ChatBooks,
     ) -> None:
         self.id = chat_id
+        self.books = books
+        """The books of its AI agent and language."""
         self.voluntary = voluntary
         """Whether it waits in a voluntary teamspace (unclaimed at the end: unattended)."""
         self.work = work
@@ -81,7 +157,7 @@ class Customer:
 
 
 class Saturation:
-    """One teamspace's cap saturation: time with every online member at the cap."""
+    """One teamspace's (or team's) cap saturation: time with every online member at the cap."""
 
     __slots__ = ("below", "cap", "id", "last", "online", "time")
 
@@ -128,6 +204,7 @@ class AgentBooks:
         "saturations",
         "speed",
         "targets",
+        "teams",
         "times",
         "voluntary",
     )
@@ -152,6 +229,8 @@ class AgentBooks:
         self.max_open = 0
         self.assigned = 0
         self.saturations: list[Saturation] = []
+        self.teams: list[Saturation] = []
+        """The saturation books of the agent's teams; there "at the cap" is at ``cap``."""
         self.voluntary = False
         self.claim_armed = False
         self.claim_token = 0
@@ -211,14 +290,20 @@ class Arrivals:
         "ai_agent",
         "ai_time",
         "ai_zero",
+        "arrived",
+        "books",
         "constant_rate",
         "cumulative",
+        "draw_patience",
+        "draw_work",
+        "language_draws",
         "languages",
         "probability",
         "random",
         "rng",
         "stream",
         "voluntary",
+        "with_ai",
     )
 
     def __init__(
@@ -228,8 +313,14 @@ class Arrivals:
         ai_rng: random.Random,
         *,
         voluntary: bool,
+        draws: Draws,
+        language_draws: Sequence[Draws] = (),
     ) -> None:
         self.stream = stream
+        self.draw_work, self.draw_patience = draws
+        """The samplers of a customer's work and patience (None: unlimited patience)."""
+        self.language_draws = list(language_draws)
+        """Per language of ``languages`` (empty when no language sets its own)."""
         self.ai_agent = stream.ai_agent
         self.voluntary = voluntary
         """Whether its chats wait in a voluntary teamspace."""
@@ -248,6 +339,20 @@ class Arrivals:
             cumulative.append(total)
         self.cumulative = [c / total for c in cumulative] if total > 0 else []
         self.languages = [lang for lang, _ in stream.languages]
+        self.books = [ChatBooks(stream.ai_agent, lang) for lang in self.languages] or [
+            ChatBooks(stream.ai_agent, None)
+        ]
+        """Per language of ``languages`` (one, without a language, when there are none)."""
+        self.arrived = 0
+        self.with_ai = 0
+        """Counted chats still with the AI agent when handoffs stopped."""
+
+    def facts(self, *, threshold: float) -> StreamFacts:
+        """The AI agent's facts, with one entry per language when it has a mix."""
+        parts = [books.facts(threshold=threshold) for books in self.books]
+        return StreamFacts.combined(
+            self.ai_agent, parts, arrived=self.arrived, with_ai_at_end=self.with_ai
+        )
 
     def gap(self, now: float) -> float:
         """Time to the next arrival after ``now`` (inf: none), piecewise-exponential.

@@ -20,7 +20,7 @@ import simpy
 
 from chatassign.distributions import Constant, Distribution
 from chatassign.engine import Assignment, Engine, EngineEvent, Outcome
-from chatassign.facts import ChatCounts, ChatRecord, ReplicationFacts, WaitSketch
+from chatassign.facts import ChatCounts, ChatRecord, ReplicationFacts, TeamFacts, WaitSketch
 from chatassign.model import Chat, ChatId, Method, OnAway, Workspace
 from chatassign.simulation.books import (
     ENDED,
@@ -31,10 +31,13 @@ from chatassign.simulation.books import (
     Alarm,
     Arrivals,
     Customer,
+    Draws,
+    Sampler,
     Saturation,
     T,
 )
 from chatassign.simulation.plan import Progress, SimulationPlan, random_stream
+from chatassign.workload import ArrivalStream
 
 _PROGRESS_TICKS = 100
 _new_tuple = tuple.__new__
@@ -87,6 +90,8 @@ class ReplicationRun:
         self.event_ids = self.env._eid
         self.handoff_rng = rng("handoff")
         self.language_rng = rng("languages")
+        self.samplers: dict[str, Sampler] = {}
+        """Work and patience samplers by random-stream name, shared by the streams using them."""
         ai_rng = rng("ai_time")
         voluntary_ai = {
             ai.id
@@ -94,12 +99,18 @@ class ReplicationRun:
             if workspace.teamspaces[ai.teamspace].assignment.method is Method.VOLUNTARY
         }
         self.arrivals = [
-            Arrivals(s, rng(f"arrivals:{s.ai_agent}"), ai_rng, voluntary=s.ai_agent in voluntary_ai)
+            Arrivals(
+                s,
+                rng(f"arrivals:{s.ai_agent}"),
+                ai_rng,
+                voluntary=s.ai_agent in voluntary_ai,
+                draws=self._draws(s, None),
+                language_draws=[self._draws(s, lang) for lang, _ in s.languages]
+                if s.by_language
+                else (),
+            )
             for s in workload.arrivals
         ]
-        self.draw_work = workload.handle_time.sampler(rng("handle_time"))
-        patience = workload.patience
-        self.draw_patience = patience.sampler(rng("patience")) if patience else None
         slowdown = workload.concurrency_slowdown or (1.0,)
         self.slowdown = slowdown
         self.shared = any(s != slowdown[0] for s in slowdown)
@@ -114,12 +125,7 @@ class ReplicationRun:
         self.customers: dict[ChatId, Customer] = {}
         self.next_id = 1
         self.waits = WaitSketch()
-        self.arrived = self.handed_off = self.unavailable = self.assigned = self.abandoned = 0
-        self.waited = 0
-        self.within = 0
-        self.unrecorded = 0
-        """Counted chats assigned without waiting and not kept: folded in by ``_facts``."""
-        self.with_ai = 0
+        """Every recorded wait of an assigned chat (each chat's books keep their own too)."""
         self.queue = 0
         self.queue_last = 0.0
         self.queue_area = 0.0
@@ -138,8 +144,41 @@ class ReplicationRun:
         """Ties between equal targets go to the chat assigned first."""
 
         self.agents, self.saturations = self._build_books(workspace)
+        self.team_books, self.team_agents = self._build_team_books(workspace)
 
     # ----------------------------------------------------------------- set-up
+
+    def _draws(self, stream: ArrivalStream, language: str | None) -> Draws:
+        """The work and patience samplers of ``stream``'s customers in ``language``.
+
+        A distribution of the workload draws from the shared ``handle_time`` or
+        ``patience`` stream, in handoff order; one an AI agent (or a language of it)
+        sets of its own draws from a stream of its own, ``handle_time:<ai agent>``
+        (``handle_time:<ai agent>:<language>``), so changing it leaves every other
+        customer's draws as they were. Samplers are made once per distinct stream.
+        """
+        work = self.plan.workload.handle_time_of(stream, language)
+        patience = self.plan.workload.patience_of(stream, language)
+        return (
+            self._sampler(work, "handle_time", stream, language),
+            None if patience is None else self._sampler(patience, "patience", stream, language),
+        )
+
+    def _sampler(
+        self, distribution: Distribution, purpose: str, stream: ArrivalStream, language: str | None
+    ) -> Sampler:
+        own = stream.language_parameters(language)
+        if own is not None and getattr(own, purpose) is not None:
+            name = f"{purpose}:{stream.ai_agent}:{language}"
+        elif getattr(stream, purpose) is not None:
+            name = f"{purpose}:{stream.ai_agent}"
+        else:
+            name = purpose
+        sampler = self.samplers.get(name)
+        if sampler is None:
+            rng = random_stream(self.plan.seed, self.replication, name)
+            sampler = self.samplers[name] = distribution.sampler(rng)
+        return sampler
 
     def _build_books(self, ws: Workspace) -> tuple[dict[str, AgentBooks], list[Saturation]]:
         """Agents of any pool, their smallest cap, and each teamspace's members."""
@@ -164,6 +203,20 @@ class ReplicationRun:
             )
             agents[uid] = agent
         return agents, list(saturations.values())
+
+    def _build_team_books(
+        self, ws: Workspace
+    ) -> tuple[list[Saturation], dict[str, tuple[str, ...]]]:
+        """Each team's saturation books, shared by its members among the simulated agents."""
+        books: list[Saturation] = []
+        members: dict[str, tuple[str, ...]] = {}
+        for team_id in ws.teams:
+            team = Saturation(team_id, 0)
+            members[team_id] = tuple(sorted(ws.team_members(team_id) & self.agents.keys()))
+            for uid in members[team_id]:
+                self.agents[uid].teams.append(team)
+            books.append(team)
+        return books, members
 
     def _schedule(self, delay: float, callback: Callable[[Alarm[T]], None], value: T) -> None:
         """Call ``callback`` with an alarm holding ``value`` after ``delay`` seconds."""
@@ -246,7 +299,7 @@ class ReplicationRun:
         self.queue_max = self.queue
         for agent in self.agents.values():
             agent.restart(now)
-        for saturation in self.saturations:
+        for saturation in (*self.saturations, *self.team_books):
             saturation.flush(now)
             saturation.time = 0.0
 
@@ -263,7 +316,7 @@ class ReplicationRun:
             heappush(self.calendar, (at, NORMAL, next(self.event_ids), event))
         counted = now >= self.warmup
         if counted:
-            self.arrived += 1
+            arrivals.arrived += 1
         if arrivals.probability < 1.0 and self.handoff_rng.random() >= arrivals.probability:
             return
         if arrivals.ai_zero:
@@ -272,7 +325,7 @@ class ReplicationRun:
         delay = arrivals.ai_time()
         if now + delay >= self.horizon:
             if counted:
-                self.with_ai += 1
+                arrivals.with_ai += 1
             return
         self._schedule(delay, self._on_ai_done, arrivals)
 
@@ -283,29 +336,37 @@ class ReplicationRun:
         """The AI agent hands a chat off; draw its customer, then ask the engine."""
         chat_id = self.next_id
         self.next_id += 1
-        work = self.draw_work()
-        patience = self.draw_patience() if self.draw_patience else math.inf
         language = None
-        if arrivals.cumulative:
+        draw_work, draw_patience = arrivals.draw_work, arrivals.draw_patience
+        cumulative = arrivals.cumulative
+        if cumulative:
             u = self.language_rng.random()
-            language = arrivals.languages[-1]
-            for lang, bound in zip(arrivals.languages, arrivals.cumulative, strict=True):
+            index = len(cumulative) - 1
+            for i, bound in enumerate(cumulative):
                 if u < bound:
-                    language = lang
+                    index = i
                     break
+            language = arrivals.languages[index]
+            books = arrivals.books[index]
+            if arrivals.language_draws:
+                draw_work, draw_patience = arrivals.language_draws[index]
+        else:
+            books = arrivals.books[0]
+        work = draw_work()
+        patience = draw_patience() if draw_patience is not None else math.inf
         # tuple.__new__ builds the named tuple at half the cost of Chat(...).
         result = self.engine.handoff(_new_tuple(Chat, (chat_id, arrivals.ai_agent, language)), now)
         counted = now >= self.warmup
         outcome = result.outcome
         if outcome is _UNAVAILABLE:
             if counted:
-                self.unavailable += 1
+                books.unavailable += 1
             return
         voluntary = arrivals.voluntary
-        customer = Customer(chat_id, work, now, counted, voluntary)
+        customer = Customer(chat_id, work, now, counted, voluntary, books)
         self.customers[chat_id] = customer
         if counted:
-            self.handed_off += 1
+            books.handed_off += 1
         if outcome is _ASSIGNED:
             assert result.agent is not None
             self._assigned(customer, self.agents[result.agent], now)
@@ -333,7 +394,7 @@ class ReplicationRun:
             if wait > 0.0 or self.keep_chats:
                 self._record_wait(customer, wait)
             else:  # most chats do not wait: one count now instead of four
-                self.unrecorded += 1
+                customer.books.unrecorded += 1
         customer.state = OPEN
         customer.agent = agent
         if customer.counted:
@@ -352,6 +413,10 @@ class ReplicationRun:
                 if load == saturation.cap:  # the agent reached this teamspace's cap
                     saturation.flush(now)
                     saturation.below -= 1
+            if load == agent.cap:  # and their own cap, for their teams
+                for team in agent.teams:
+                    team.flush(now)
+                    team.below -= 1
         if self.shared:
             self._ps_advance(agent, now)
             target = agent.progress + customer.work
@@ -368,12 +433,14 @@ class ReplicationRun:
             heappush(self.calendar, (finish, NORMAL, next(self.event_ids), entry))
 
     def _record_wait(self, customer: Customer, wait: float) -> None:
-        self.assigned += 1
+        books = customer.books
+        books.recorded += 1
         self.waits.add(wait)
+        books.waits.add(wait)
         if wait > 0.0:
-            self.waited += 1
+            books.waited += 1
         if wait <= self.threshold:
-            self.within += 1
+            books.within += 1
         if self.keep_chats:
             self.records.append(ChatRecord(customer.id, customer.queued_at, wait, "assigned"))
 
@@ -396,6 +463,10 @@ class ReplicationRun:
                 if load == saturation.cap:  # the agent left this teamspace's cap
                     saturation.flush(now)
                     saturation.below += 1
+            if load == agent.cap:
+                for team in agent.teams:
+                    team.flush(now)
+                    team.below += 1
 
     def _on_finish(self, customer: Customer) -> None:
         """The service ends if it is due now: the assignee closes the chat.
@@ -467,9 +538,11 @@ class ReplicationRun:
         self.engine.abandon(customer.id, now)
         self._queue_change(now, -1)
         if customer.counted:
-            self.abandoned += 1
+            books = customer.books
+            books.abandoned += 1
+            books.abandoned_waits.add(now - customer.queued_at)
             if now > customer.queued_at:  # patience 0: left at once, without waiting
-                self.waited += 1
+                books.waited += 1
             if self.keep_chats:
                 self.records.append(ChatRecord(customer.id, customer.queued_at, None, "abandoned"))
         if self.after_horizon and not self.customers:
@@ -490,6 +563,11 @@ class ReplicationRun:
             saturation.online += 1 if online else -1
             if agent.load < saturation.cap:
                 saturation.below += 1 if online else -1
+        for team in agent.teams:
+            team.flush(now)
+            team.online += 1 if online else -1
+            if agent.load < agent.cap:
+                team.below += 1 if online else -1
         if online:
             self._placed(self.engine.set_status(uid, online=True, now=now), now)
             if agent.voluntary:
@@ -551,49 +629,50 @@ class ReplicationRun:
     # ---------------------------------------------------------------- results
 
     def _facts(self, end: float) -> ReplicationFacts:
-        # Chats assigned at once: a wait of 0, within any threshold of at least 0.
-        unrecorded = self.unrecorded
-        self.waits.count += unrecorded
-        self.waits.zeros += unrecorded
-        unattended = waiting = 0
         for customer in self.customers.values():
             if customer.state is not PENDING or not customer.counted:
                 continue
             outcome = "unattended" if customer.voluntary else "waiting_at_end"
+            books = customer.books
             if customer.voluntary:
-                unattended += 1
+                books.unattended += 1
             else:
-                waiting += 1
-            self.waited += 1
+                books.waiting += 1
+            books.waited += 1
+            books.unfinished_waits.add(end - customer.queued_at)
             if self.keep_chats:
                 self.records.append(ChatRecord(customer.id, customer.queued_at, None, outcome))
+        threshold = self.threshold
+        streams = tuple(arrivals.facts(threshold=threshold) for arrivals in self.arrivals)
+        totals = ChatCounts.total(stream.counts for stream in streams)
+        # Chats assigned at once: a wait of 0, within any threshold of at least 0.
+        unrecorded = sum(books.unrecorded for a in self.arrivals for books in a.books)
+        self.waits.count += unrecorded
+        self.waits.zeros += unrecorded
         self._queue_change(end, 0)
         for agent in self.agents.values():
             agent.account(end)
-        for saturation in self.saturations:
+        for saturation in (*self.saturations, *self.team_books):
             saturation.flush(end)
         start = self.warmup
         return ReplicationFacts(
             replication=self.replication,
             start=start,
             end=end,
-            counts=ChatCounts(
-                arrived=self.arrived,
-                handed_off=self.handed_off,
-                unavailable=self.unavailable,
-                assigned=self.assigned + unrecorded,
-                abandoned=self.abandoned,
-                unattended=unattended,
-                waiting_at_end=waiting,
-                with_ai_at_end=self.with_ai,
-            ),
+            counts=totals,
             waits=self.waits,
-            waited=self.waited,
-            within_threshold=self.within + (unrecorded if self.threshold >= 0.0 else 0),
+            waited=sum(stream.waited for stream in streams),
+            within_threshold=sum(stream.within_threshold for stream in streams),
             queue_area=self.queue_area,
             queue_max=self.queue_max,
             agents=tuple(agent.facts() for agent in self.agents.values()),
             saturated_time=tuple((s.id, s.time) for s in self.saturations),
             chats=tuple(sorted(self.records, key=lambda r: r.chat)),
             queue_samples=tuple(self.queue_samples),
+            abandoned_waits=WaitSketch.merged(s.abandoned_waits for s in streams),
+            all_waits=WaitSketch.merged(s.all_waits for s in streams),
+            streams=streams,
+            teams=tuple(
+                TeamFacts(team.id, self.team_agents[team.id], team.time) for team in self.team_books
+            ),
         )

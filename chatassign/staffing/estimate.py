@@ -46,12 +46,10 @@ def erlang_start(scenario: Scenario, team: str, targets: Sequence[Target]) -> Er
     cap = min(caps)
     members = [m for m in ws.team_members(team) if ws.is_live_agent(m)]
     speed = math.fsum(ws.users[m].speed for m in members) / len(members) if members else 1.0
-    rate = _team_arrival_rate(scenario, team)
+    rate, mean, patience = _team_traffic(scenario, team)
     slowdown = workload.concurrency_slowdown
     factor = slowdown[min(cap, len(slowdown)) - 1]
-    mean = workload.handle_time.mean
-    patience = workload.patience
-    theta = 1.0 / patience.mean if patience is not None and patience.mean > 0 else None
+    theta = 1.0 / patience if patience is not None and patience > 0 else None
     threshold = workload.service_level_threshold
 
     def size(mu: float) -> int:
@@ -136,11 +134,16 @@ def require_workload(scenario: Scenario) -> Workload:
     return scenario.workload
 
 
-def _team_arrival_rate(scenario: Scenario, team: str) -> float:
+def _team_traffic(scenario: Scenario, team: str) -> tuple[float, float, float | None]:
+    """(λ reaching the team, its rate-weighted mean handle time, mean patience or None).
+
+    Streams and languages with their own handle time or patience are weighted by the
+    rate they bring; patience is None when none of them has one.
+    """
     ws = scenario.workspace
     workload = require_workload(scenario)
     team_agents = {m for m in ws.team_members(team) if ws.is_live_agent(m)}
-    total = 0.0
+    total = work = waiting = patient = 0.0
     for stream in workload.arrivals:
         ai = ws.ai_agents.get(stream.ai_agent)
         if ai is None:
@@ -150,8 +153,17 @@ def _team_arrival_rate(scenario: Scenario, team: str) -> float:
         for language, probability in mix:
             pool = ws.pool_members(ai.teamspace, ai.handoff.target_for(language))
             if pool and team_agents & pool:
-                total += rate * probability * len(team_agents & pool) / len(pool)
-    return total
+                share = rate * probability * len(team_agents & pool) / len(pool)
+                total += share
+                work += share * workload.handle_time_of(stream, language).mean
+                patience = workload.patience_of(stream, language)
+                if patience is not None:
+                    waiting += share * patience.mean
+                    patient += share
+    if total <= 0:
+        patience = workload.patience
+        return 0.0, workload.handle_time.mean, None if patience is None else patience.mean
+    return total, work / total, waiting / patient if patient > 0 else None
 
 
 def _mean_rate(stream: ArrivalStream, start: float, end: float) -> float:
