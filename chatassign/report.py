@@ -18,20 +18,18 @@ from rich.table import Table
 
 from chatassign.engine import EngineEvent
 from chatassign.estimate import ErlangEstimate, NoEstimate
-from chatassign.metrics import Estimate, MethodResult, SimulationReport
+from chatassign.metrics import (
+    STREAM_COUNT_KEYS,
+    Estimate,
+    MethodResult,
+    SimulationReport,
+    StreamSummary,
+    TeamSummary,
+)
 
 TRACE_HEADER = ("time_s", "replication", "event", "chat", "agent", "teamspace", "pool", "detail")
 
-_COUNT_KEYS = (
-    "arrived",
-    "handed_off",
-    "unavailable",
-    "assigned",
-    "abandoned",
-    "unattended",
-    "waiting_at_end",
-    "with_ai_at_end",
-)
+_COUNT_KEYS = STREAM_COUNT_KEYS
 
 Json = dict[str, "JsonValue"]
 JsonValue = float | int | str | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
@@ -118,7 +116,48 @@ def result_json(result: MethodResult) -> Json:
             "queue_mean_length": _interval(s.queue_mean),
         },
         "analytic": _estimate_json(result.estimate),
+        "abandoned_wait_s": {key: est.mean for key, est in s.abandoned_wait.items()},
+        "handed_off_wait_s": {key: est.mean for key, est in s.all_wait.items()},
+        "by_team": {team.id: _team_json(team, n) for team in s.by_team},
+        "by_ai_agent": {
+            stream.ai_agent: _stream_json(stream, n, s.threshold) for stream in s.by_ai_agent
+        },
     }
+
+
+def _team_json(team: TeamSummary, replications: int) -> Json:
+    return {
+        "agents": list(team.agents),
+        "assigned": _count(team.assigned, replications),
+        "mean_open": team.mean_open,
+        "utilization": team.utilization,
+        "at_cap_share": team.at_cap_share,
+        "cap_saturation": team.cap_saturation,
+    }
+
+
+def _stream_json(stream: StreamSummary, replications: int, threshold: float) -> Json:
+    """One AI agent's (or language's) entry: the chat metrics of the totals, same keys."""
+    doc: Json = {
+        "chats": {key: _count(stream.counts[key], replications) for key in _COUNT_KEYS},
+        "wait_s": {key: est.mean for key, est in stream.wait.items()},
+        "abandoned_wait_s": {key: est.mean for key, est in stream.abandoned_wait.items()},
+        "handed_off_wait_s": {key: est.mean for key, est in stream.all_wait.items()},
+        "p_wait": _defined(stream.p_wait.mean),
+        "service_level": {"threshold_s": threshold, "value": _defined(stream.service_level.mean)},
+        "abandon_rate": _defined(stream.abandon_rate.mean),
+        "ci95": {
+            "p_wait": _interval(stream.p_wait),
+            "service_level": _interval(stream.service_level),
+            "abandon_rate": _interval(stream.abandon_rate),
+        },
+    }
+    if stream.languages:
+        doc["by_language"] = {
+            str(part.language): _stream_json(part, replications, threshold)
+            for part in stream.languages
+        }
+    return doc
 
 
 def report_header(report: SimulationReport) -> Json:
@@ -153,9 +192,28 @@ def render_csv(report: SimulationReport) -> str:
     for result in report.results:
         doc = result_json(result)
         method = _name(result)
-        skip = ("method", "variant", "agents", "cap_saturation")
+        skip = ("method", "variant", "agents", "cap_saturation", "by_team", "by_ai_agent")
         for metric, value in _flatten(doc, skip=skip):
             writer.writerow((method, "summary", metric, _cell(value)))
+        teams = doc["by_team"]
+        streams = doc["by_ai_agent"]
+        assert isinstance(teams, dict)
+        assert isinstance(streams, dict)
+        for team, entry in teams.items():
+            assert isinstance(entry, dict)
+            for metric, value in _flatten(entry, skip=("agents",)):
+                writer.writerow((method, f"team:{team}", metric, _cell(value)))
+        for ai_agent, entry in streams.items():
+            assert isinstance(entry, dict)
+            for metric, value in _flatten(entry, skip=("by_language",)):
+                writer.writerow((method, f"ai_agent:{ai_agent}", metric, _cell(value)))
+            languages = entry.get("by_language", {})
+            assert isinstance(languages, dict)
+            for language, part in languages.items():
+                assert isinstance(part, dict)
+                for metric, value in _flatten(part):
+                    scope = f"ai_agent:{ai_agent}:{language}"
+                    writer.writerow((method, scope, metric, _cell(value)))
         for agent in result.summary.agents:
             for metric, value in (
                 ("assigned", agent.assigned),
@@ -238,16 +296,26 @@ def _summary_rows(result: MethodResult) -> list[tuple[str, str, str]]:
         ("unattended (voluntary)", counted("unattended"), ""),
         ("waiting at end", counted("waiting_at_end"), ""),
         (
-            "mean wait",
+            "mean wait (assigned)",
             f"{_secs(s.wait['mean'].mean)} {_ci(s.wait['mean'])}".strip(),
             _secs(model.mean_wait) if model else "",
         ),
         (
-            "p50 / p90 / p99 wait",
+            "p50 / p90 / p99 wait (assigned)",
             " / ".join(_secs(s.wait[k].mean) for k in ("p50", "p90", "p99")),
             "",
         ),
-        ("max wait", _secs(s.wait["max"].mean), ""),
+        ("max wait (assigned)", _secs(s.wait["max"].mean), ""),
+        (
+            "wait before abandoning (mean / p90)",
+            " / ".join(_secs(s.abandoned_wait[k].mean) for k in ("mean", "p90")),
+            "",
+        ),
+        (
+            "wait of all handed off (mean / p90 / p99)",
+            " / ".join(_secs(s.all_wait[k].mean) for k in ("mean", "p90", "p99")),
+            "",
+        ),
         (
             "P(wait > 0)",
             f"{_pct(s.p_wait.mean)} {_ci(s.p_wait, '{:.1f}', 100)}".strip(),
@@ -316,8 +384,90 @@ def render_markdown(report: SimulationReport) -> str:
         ]
         lines += ["", "| teamspace | cap saturation |", "|---|---|"]
         lines += [f"| {ts} | {_pct(share)} |" for ts, share in s.cap_saturation]
+        for title, (header, rows) in _breakdowns(result).items():
+            lines += ["", f"### {title}", "", f"| {' | '.join(header)} |"]
+            lines.append("|" + "---|" * len(header))
+            lines += [f"| {' | '.join(row)} |" for row in rows]
+            if header is _STREAM_HEADER:
+                lines += ["", _STREAM_NOTE]
         lines.append("")
     return "\n".join(lines)
+
+
+_TEAM_HEADER = (
+    "team",
+    "agents",
+    "assigned",
+    "mean open",
+    "utilization",
+    "at cap",
+    "team cap saturation",
+)
+_STREAM_HEADER = (
+    "AI agent",
+    "handed off",
+    "abandoned",
+    "mean wait",
+    "p90 wait (all)",
+    "P(wait > 0)",
+    "service level",
+    "abandon rate",
+)
+_STREAM_NOTE = (
+    "mean wait: of assigned chats; p90 wait (all): of every handed-off chat, "
+    "abandoned ones until they left."
+)
+
+Breakdown = tuple[tuple[str, ...], list[tuple[str, ...]]]
+
+
+def _breakdowns(result: MethodResult) -> dict[str, Breakdown]:
+    """The per-team and per-AI-agent tables of a result, by title; absent when empty.
+
+    Teams are listed when the workspace has any; AI agents when there are several,
+    or one with a language mix (a single AI agent would repeat the totals).
+    """
+    s = result.summary
+    n = s.replications
+    tables: dict[str, Breakdown] = {}
+    if s.by_team:
+        tables["By team"] = (_TEAM_HEADER, [_team_row(team, n) for team in s.by_team])
+    streams = s.by_ai_agent
+    if len(streams) > 1 or any(stream.languages for stream in streams):
+        rows: list[tuple[str, ...]] = []
+        for stream in streams:
+            rows.append(_stream_row(stream.ai_agent, stream, n))
+            rows += [
+                _stream_row(f"{stream.ai_agent} · {part.language}", part, n)
+                for part in stream.languages
+            ]
+        tables["By AI agent"] = (_STREAM_HEADER, rows)
+    return tables
+
+
+def _team_row(team: TeamSummary, replications: int) -> tuple[str, ...]:
+    return (
+        team.id,
+        str(len(team.agents)),
+        _mean_count(team.assigned, replications),
+        f"{team.mean_open:.2f}",
+        _pct(team.utilization),
+        _pct(team.at_cap_share),
+        _pct(team.cap_saturation),
+    )
+
+
+def _stream_row(name: str, stream: StreamSummary, replications: int) -> tuple[str, ...]:
+    return (
+        name,
+        _mean_count(stream.counts["handed_off"], replications),
+        _mean_count(stream.counts["abandoned"], replications),
+        _secs(stream.wait["mean"].mean),
+        _secs(stream.all_wait["p90"].mean),
+        _pct(stream.p_wait.mean),
+        _pct(stream.service_level.mean),
+        _pct(stream.abandon_rate.mean),
+    )
 
 
 # -------------------------------------------------------------- Rich tables
@@ -370,3 +520,11 @@ def render_table(report: SimulationReport, console: Console) -> None:
         for ts, share in s.cap_saturation:
             saturation.add_row(ts, _pct(share))
         console.print(saturation)
+        for title, (header, rows) in _breakdowns(result).items():
+            note = _STREAM_NOTE if header is _STREAM_HEADER else None
+            table = Table(title=title, title_justify="left", caption=note, caption_justify="left")
+            for i, name in enumerate(header):
+                table.add_column(name, justify="left" if i == 0 else "right", no_wrap=i == 0)
+            for row in rows:
+                table.add_row(*row)
+            console.print(table)

@@ -348,7 +348,8 @@ def test_per_stream_and_per_language_parameters_load(tmp_path: Path) -> None:
     assert workload.handle_time_of(stream, "en").mean == 360.0
     assert workload.handle_time_of(stream, "no").mean == 600.0
     patience = workload.patience_of(stream, "en")
-    assert patience is not None and patience.mean == 240.0
+    assert patience is not None
+    assert patience.mean == 240.0
     assert workload.mean_handle_time(stream) == 0.75 * 360.0 + 0.25 * 600.0
 
 

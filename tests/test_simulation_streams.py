@@ -24,6 +24,7 @@ def two_desks(horizon: float, *, seed: int = 21) -> Scenario:
     """bot0 -> team t0 and bot1 -> team t1, five agents × cap 2 each, own work and patience."""
     ws = workspace(10, cap=2, teams=2)
     base = scenario(ws, rate=1.0, handle=Expo(MINUTE), horizon=horizon, warmup=100 * MINUTE)
+    assert base.workload is not None
     streams = (
         ArrivalStream(
             "bot0",
