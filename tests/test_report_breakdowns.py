@@ -16,7 +16,7 @@ from chatassign.cli import app
 
 DATA = Path(__file__).parent / "data"
 GOLDEN = DATA / "golden"
-DESK = GOLDEN / "desk.yaml"
+DESK = DATA / "desk" / "desk.yaml"
 ROOT = Path(__file__).parent.parent
 
 
