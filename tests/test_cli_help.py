@@ -25,7 +25,7 @@ def invoke(*args: str, width: int = HELP_WIDTH) -> Result:
 
 
 def test_the_documented_commands_exist() -> None:
-    assert set(COMMANDS) == {"compare", "schema", "simulate", "staff", "sweep", "validate"}
+    assert set(COMMANDS) == {"compare", "fit", "schema", "simulate", "staff", "sweep", "validate"}
 
 
 @pytest.mark.parametrize("command", COMMANDS)

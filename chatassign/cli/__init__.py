@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from chatassign.cli import compare as _compare  # noqa: F401
+from chatassign.cli import fit as _fit  # noqa: F401
 from chatassign.cli import simulate as _simulate  # noqa: F401
 from chatassign.cli import sweep as _sweep  # noqa: F401
 from chatassign.cli import validate as _validate  # noqa: F401

@@ -81,7 +81,7 @@ class DeskFit:
 
     @property
     def handle_time(self) -> Distribution:
-        """The chosen work distribution, rounded to 0.1 s."""
+        """The chosen work distribution, rounded to whole seconds."""
         return rounded(self.work_fits[0].distribution)
 
     @property
@@ -102,12 +102,12 @@ class DeskFit:
 
 
 def rounded(distribution: Distribution) -> Distribution:
-    """``distribution`` with its parameters rounded to 0.1 s (readable scenario text)."""
+    """``distribution`` with its parameters rounded to whole seconds (readable text)."""
     if isinstance(distribution, Exponential):
-        return Exponential(max(round(distribution.mean, 1), 0.1))
+        return Exponential(max(round(distribution.mean), 1))
     if isinstance(distribution, Lognormal | Gamma):
         kind = type(distribution)
-        return kind(max(round(distribution.mean, 1), 0.1), round(distribution.sd, 1))
+        return kind(max(round(distribution.mean), 1), round(distribution.sd))
     return distribution
 
 
