@@ -28,7 +28,7 @@ class FitFormat(StrEnum):
     JSON = "json"
 
 
-@app.command("fit")
+@app.command("fit", short_help="Learn a scenario from a desk's chat export (fit report included).")
 def fit_command(
     export: Annotated[
         Path, typer.Argument(help="The desk's export: CSV or JSON lines, optionally .gz.")
