@@ -30,3 +30,7 @@ class UsageError(ChatAssignError):
 
 class ExportError(ChatAssignError):
     """A desk's export (or its mapping file) could not be read: located problems (exit 1)."""
+
+
+class TargetNotReachableError(ChatAssignError):
+    """A staffing search gave up: no team size meets the targets (exit code 1)."""

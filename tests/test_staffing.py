@@ -5,6 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
+import time
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -16,8 +19,10 @@ from chatassign.errors import UsageError
 from chatassign.execution import ProcessExecutor, SerialExecutor, Task
 from chatassign.measures import MEASURES, Measures, combine
 from chatassign.metrics import Estimate
+from chatassign.scenario import load_scenario
 from chatassign.simulation import plan_simulation
 from chatassign.staffing import (
+    Evaluation,
     Target,
     Verdict,
     erlang_start,
@@ -27,6 +32,8 @@ from chatassign.staffing import (
     rate_intervals,
     staffing_report,
 )
+from chatassign.staffing.bottleneck import pool_loads
+from chatassign.staffing.search import progressed
 from chatassign.variants import with_team_size
 from chatassign.workload import RateSegment, Scenario
 from tests.sim_world import Expo, scenario, workspace
@@ -171,3 +178,62 @@ def test_a_team_that_shares_its_pool_is_flagged() -> None:
     (note,) = shared_pool_notes(workspace, "billing")  # the handoff reaches all of support
     assert "billing is not a pool of its own" in note
     assert "dan, erin, frank, grace" in note
+
+
+BOTTLENECK = Path(__file__).parent / "data" / "staff" / "spanish-bottleneck.yaml"
+GIVE_UP_GOLDEN = Path(__file__).parent / "data" / "golden" / "staff-gives-up.txt"
+GIVE_UP_BOUND_S = 10.0
+"""The issue's promise: a target that cannot be met is known within seconds."""
+
+
+def test_staff_gives_up_quickly_naming_the_pool_that_is_the_bottleneck() -> None:
+    """Spanish chats go to a pool billing is not part of: growing billing levels off."""
+    began = time.perf_counter()
+    result = CliRunner(env={"NO_COLOR": "1", "COLUMNS": "100"}).invoke(
+        app,
+        [
+            "staff",
+            str(BOTTLENECK),
+            "--target",
+            "service_level>=0.9",
+            "--team",
+            "billing",
+            "--workers",
+            "1",
+        ],
+    )
+    elapsed = time.perf_counter() - began
+    assert result.exit_code == 1, result.output
+    assert elapsed < GIVE_UP_BOUND_S
+    assert result.stdout == ""
+    if os.environ.get("UPDATE_GOLDEN"):
+        GIVE_UP_GOLDEN.write_text(result.stderr, encoding="utf-8")
+    assert result.stderr == GIVE_UP_GOLDEN.read_text(encoding="utf-8")
+    assert "teams:spanish" in result.stderr
+    assert "carla, diego" in result.stderr
+
+
+def test_a_team_that_moves_the_target_is_not_said_to_level_off() -> None:
+    world = mmc(replications=3)
+    lax = parse_target("service_level>=0.5")
+    answer = find_staffing(world, ["t0"], [lax], SerialExecutor())
+    assert answer.teams[0].agents >= 1
+
+
+def test_progress_beyond_noise_is_what_counts() -> None:
+    target = parse_target("service_level>=0.9")
+
+    def at(mean: float, half: float) -> Evaluation:
+        metrics = {"service_level": Estimate(mean, (mean - half, mean + half))}
+        return Evaluation((("t", 1),), 3, metrics, Verdict.FAILS)
+
+    assert progressed(at(0.5, 0.01), at(0.6, 0.01), [target])
+    assert not progressed(at(0.5, 0.2), at(0.6, 0.2), [target])
+    assert not progressed(at(0.85, 0.01), at(0.95, 0.01), [target])  # met: no longer counts
+
+
+def test_pool_loads_list_every_pool_busiest_first() -> None:
+    loads = pool_loads(load_scenario(BOTTLENECK), "billing")
+    assert [(p.language, p.includes_team) for p in loads] == [("en", True), ("es", False)]
+    assert loads[1].members == ("carla", "diego")
+    assert loads[1].utilization == pytest.approx(36 / 60 * 8 / 4)  # λ·E[S] / (2 agents × cap 2)

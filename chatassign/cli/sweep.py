@@ -15,6 +15,7 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     ProgressColumn,
+    SpinnerColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -342,23 +343,30 @@ def _sweep_settings(
 
 @contextlib.contextmanager
 def _progress_bar(description: str) -> Iterator[SweepProgress | None]:
-    """One bar on stderr, only in a terminal: tasks done of tasks asked for so far.
+    """One progress line on stderr, only in a terminal (and not with --quiet).
 
-    ``sweep`` knows its total at the start (with a time estimate); ``staff`` asks for
-    replications as its search goes, so its total grows and it shows the time spent.
+    ``sweep`` knows its total at the start: a bar, done of total, time left. ``staff``
+    asks for replications as its search goes, so its total is not known: a spinner,
+    the replications done so far and the time spent, never a bar whose end moves.
     """
     console = notice_console()
     if console.quiet or not console.is_terminal:
         yield None
         return
-    last: ProgressColumn = (
-        TimeRemainingColumn() if description == "sweeping" else TimeElapsedColumn()
+    known = description == "sweeping"
+    columns: tuple[ProgressColumn, ...] = (
+        (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        if known
+        else (
+            SpinnerColumn(),
+            TextColumn("{task.description}: {task.completed} replications"),
+            TimeElapsedColumn(),
+        )
     )
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), last)
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(description, total=None)
 
         def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            bar.update(task, completed=done, total=total if known else None)
 
         yield advance

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from chatassign.analytic import erlang_a, erlang_c
-from chatassign.errors import UsageError
+from chatassign.errors import TargetNotReachableError, UsageError
 from chatassign.staffing.targets import Target
 from chatassign.workload import ArrivalStream, Scenario, Workload
 
@@ -110,7 +110,7 @@ def smallest_size(meets: Callable[[int], bool]) -> int:
         low += step
         step *= 2
         if low > MAX_AGENTS:
-            raise UsageError(
+            raise TargetNotReachableError(
                 f"the targets are not met by the Erlang model with {MAX_AGENTS} agents"
             )
     high = low + step
@@ -149,7 +149,7 @@ def _team_traffic(scenario: Scenario, team: str) -> tuple[float, float, float | 
         if ai is None:
             continue
         mix: tuple[tuple[str | None, float], ...] = stream.languages or ((None, 1.0),)
-        rate = _mean_rate(stream, workload.warmup, workload.horizon)
+        rate = mean_handoff_rate(stream, workload.warmup, workload.horizon)
         for language, probability in mix:
             pool = ws.pool_members(ai.teamspace, ai.handoff.target_for(language))
             if pool and team_agents & pool:
@@ -166,7 +166,7 @@ def _team_traffic(scenario: Scenario, team: str) -> tuple[float, float, float | 
     return total, work / total, waiting / patient if patient > 0 else None
 
 
-def _mean_rate(stream: ArrivalStream, start: float, end: float) -> float:
+def mean_handoff_rate(stream: ArrivalStream, start: float, end: float) -> float:
     """The handed-off rate averaged over [start, end)."""
     covered = 0.0
     previous = 0.0

@@ -9,11 +9,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from chatassign.errors import UsageError
+from chatassign.errors import TargetNotReachableError, UsageError
 from chatassign.execution import Executor, Task
 from chatassign.measures import Measures, combine
 from chatassign.metrics import Estimate
 from chatassign.simulation import SimulationPlan, plan_simulation
+from chatassign.staffing.bottleneck import bottleneck_reason
 from chatassign.staffing.estimate import (
     MAX_AGENTS,
     ErlangStart,
@@ -113,27 +114,101 @@ class _Evaluator:
         return all(t.met_by(evaluation.metrics[t.metric].mean) for t in self.targets)
 
 
-def _search_team(meets: Callable[[int], bool], start: int) -> int:
-    """The smallest n ≥ 1 with meets(n), bracketing from ``start`` then bisecting."""
+class _LevelsOffError(Exception):
+    """Growing the team stopped moving the targets: from ``since`` to ``at``, no progress."""
+
+    def __init__(self, since: Evaluation, at: Evaluation) -> None:
+        super().__init__("levels off")
+        self.since = since
+        self.at = at
+
+
+def _search_team(
+    evaluate: Callable[[int], Evaluation],
+    meets: Callable[[Evaluation], bool],
+    start: int,
+    targets: Sequence[Target],
+) -> int:
+    """The smallest n ≥ 1 whose evaluation meets, bracketing from ``start`` then bisecting.
+
+    While growing, the targets must keep moving: after two steps without progress
+    beyond noise that together at least double the size, it raises ``_LevelsOffError``.
+    """
+
+    def met(agents: int) -> bool:
+        return meets(evaluate(agents))
+
     start = max(1, start)
-    if meets(start):
+    first = evaluate(start)
+    if meets(first):
         high, step = start, 1
         low = high - step
-        while low >= 1 and meets(low):
+        while low >= 1 and met(low):
             high = low
             step *= 2
             low = high - step
-        low = max(low, 0)  # 0 agents never meet a target
-    else:
-        low, step = start, 1
+        return bisect_size(met, max(low, 0), high)  # 0 agents never meet a target
+    low, step, anchor, stalls = start, 1, first, 0
+    while True:
         high = low + step
-        while not meets(high):
-            low = high
-            step *= 2
-            high = low + step
-            if high > MAX_AGENTS:
-                raise UsageError(f"the targets are not met with {MAX_AGENTS} agents")
-    return bisect_size(meets, low, high)
+        if high > MAX_AGENTS:
+            raise TargetNotReachableError(f"the targets are not met with {MAX_AGENTS} agents")
+        current = evaluate(high)
+        if meets(current):
+            return bisect_size(met, low, high)
+        if progressed(anchor, current, targets):
+            anchor, stalls = current, 0
+        else:
+            stalls += 1
+            if stalls >= 2 and high >= 2 * _size(anchor):
+                raise _LevelsOffError(anchor, current)
+        low, step = high, step * 2
+
+
+def progressed(before: Evaluation, after: Evaluation, targets: Sequence[Target]) -> bool:
+    """Whether a target still missed at ``after`` came closer than noise since ``before``.
+
+    Noise is the larger half-width of the two 95 % intervals.
+    """
+    for target in targets:
+        old, new = before.metrics[target.metric], after.metrics[target.metric]
+        if target.met_by(new.mean):
+            continue
+        gain = new.mean - old.mean if target.at_least else old.mean - new.mean
+        noise = max(old.half_width or 0.0, new.half_width or 0.0)
+        if gain > noise:
+            return True
+    return False
+
+
+def _size(evaluation: Evaluation) -> int:
+    """The size of the team being searched (the last one varied) in ``evaluation``."""
+    return max(agents for _, agents in evaluation.staffing)
+
+
+def level_off_message(
+    scenario: Scenario, team: str, targets: Sequence[Target], stop: _LevelsOffError
+) -> str:
+    """Why ``staff`` gave up: the best value reached, where it levelled off, the cause."""
+    sizes = dict(stop.since.staffing), dict(stop.at.staffing)
+    missed = [t for t in targets if not t.met_by(stop.at.metrics[t.metric].mean)]
+    values = []
+    for target in missed:
+        best = max(
+            (stop.since.metrics[target.metric], stop.at.metrics[target.metric]),
+            key=lambda e: e.mean if target.at_least else -e.mean,
+        )
+        interval = "" if best.ci95 is None else f" (95 % interval {_span(best.ci95)})"
+        values.append(f"{target.metric} {best.mean:.3g}{interval}, target {target.text}")
+    return (
+        f"the targets cannot be met by adding agents to team {team}: from "
+        f"{sizes[0][team]} to {sizes[1][team]} agents the result stays level "
+        f"(best: {'; '.join(values)}); {bottleneck_reason(scenario, team)}"
+    )
+
+
+def _span(interval: tuple[float, float]) -> str:
+    return f"{interval[0]:.3g}–{interval[1]:.3g}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,10 +276,14 @@ def find_staffing(
         before = dict(staffing)
         for team in teams:
 
-            def meets(agents: int, team: str = team) -> bool:
-                return evaluator.meets(evaluator.evaluate({**staffing, team: agents}))
+            def evaluate(agents: int, team: str = team) -> Evaluation:
+                return evaluator.evaluate({**staffing, team: agents})
 
-            staffing[team] = _search_team(meets, staffing[team])
+            try:
+                staffing[team] = _search_team(evaluate, evaluator.meets, staffing[team], targets)
+            except _LevelsOffError as stop:
+                message = level_off_message(scenario, team, targets, stop)
+                raise TargetNotReachableError(message) from None
         if staffing == before:
             break
     achieved = evaluator.evaluate(staffing)
