@@ -106,7 +106,7 @@ def test_error_messages_match_golden_file(monkeypatch: pytest.MonkeyPatch) -> No
         expected_path.write_text(result.stdout, encoding="utf-8")
     assert result.exit_code == 1
     assert result.stdout == expected_path.read_text(encoding="utf-8")
-    assert "did you mean 'patience'" not in result.stdout
+    assert "did you mean 'horizon'" not in result.stdout
     assert "while parsing" not in result.stdout
 
 

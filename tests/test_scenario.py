@@ -19,6 +19,7 @@ from chatassign.scenario import (
     read_scenario,
     scenario_json_schema,
 )
+from chatassign.scenario.schema_errors import keys_at, unknown_key_message
 from chatassign.workload import RateSegment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -225,7 +226,7 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     "yaml-indent-between.yaml": [("yaml-syntax", 17, "")],
     "yaml-unclosed-brace.yaml": [("yaml-syntax", 5, "")],
     "unknown-key-synonym.yaml": [("unknown-key", 10, "teamspaces.main.assignment.cap")],
-    "unknown-key-elsewhere.yaml": [("unknown-key", 20, "workload.arrivals.bot.patience")],
+    "unknown-key-elsewhere.yaml": [("unknown-key", 20, "workload.arrivals.bot.horizon")],
     "yaml-tabs.yaml": [("yaml-syntax", 3, "")],
     "yaml-tag.yaml": [("yaml-tag", 1, "plan")],
     "yaml-value.yaml": [("yaml-value", 10, "teamspaces.main.assignment.max_auto_assigned")],
@@ -366,3 +367,20 @@ def test_a_language_share_out_of_range_points_at_share(tmp_path: Path) -> None:
     problems = check_scenario_file(write(tmp_path, text))
     paths = {(p.code, p.path) for p in problems}
     assert ("probability-range", "workload.arrivals.bot.languages.no.share") in paths
+
+
+@pytest.mark.parametrize(
+    ("key", "path", "words"),
+    [
+        ("horizon", ("workload", "arrivals", "bot"), "not a key here but of workload"),
+        ("cap", ("teamspaces", "main", "assignment"), "did you mean 'max_auto_assigned'?"),
+        ("sped", ("users", "alice"), "did you mean 'speed'?"),
+        ("zzz", ("users", "alice"), "the keys here are role, speed, teams"),
+    ],
+)
+def test_an_unknown_key_hint_names_a_key_allowed_there_never_itself(
+    key: str, path: tuple[str, ...], words: str
+) -> None:
+    message = unknown_key_message(key, keys_at(path))
+    assert words in message
+    assert f"did you mean {key!r}" not in message
