@@ -295,6 +295,11 @@ def _summary_rows(result: MethodResult) -> list[tuple[str, str, str]]:
         ("abandoned", counted("abandoned"), ""),
         ("unattended (voluntary)", counted("unattended"), ""),
         ("waiting at end", counted("waiting_at_end"), ""),
+        *(
+            [("escalated (transferred)", counted("transferred"), "")]
+            if s.counts["transferred"]
+            else []
+        ),
         (
             "mean wait (assigned)",
             f"{_secs(s.wait['mean'].mean)} {_ci(s.wait['mean'])}".strip(),

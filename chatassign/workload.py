@@ -42,7 +42,7 @@ class Escalation:
     A chat is escalated with ``probability`` when its work at the first agent is
     longer than ``after`` (drawn per chat): the first agent works ``after`` seconds
     (at speed 1) and transfers it to ``teams``, where ``handle_time`` of new work waits
-    (None: a fresh draw of the chat's own handle time).
+    (None: a fresh draw of the AI agent's handle time).
     """
 
     probability: float

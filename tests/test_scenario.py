@@ -167,6 +167,14 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     ],
     "agent-not-live.yaml": [("agent-not-live", 18, "ai_agents.bot.handoff.target.agent")],
     "bad-distribution.yaml": [("bad-distribution", 21, "workload.handle_time")],
+    "escalation-plan.yaml": [("escalation-plan", 23, "workload.arrivals.bot.escalation")],
+    "escalation-unknown-team.yaml": [
+        ("unknown-team", 25, "workload.arrivals.bot.escalation.to.teams[0]")
+    ],
+    "escalation-no-live-agent.yaml": [
+        ("team-no-live-agent", 10, "teams.tier2"),
+        ("escalation-no-live-agent", 26, "workload.arrivals.bot.escalation.to.teams[0]"),
+    ],
     "stream-bad-distribution.yaml": [("bad-distribution", 22, "workload.arrivals.bot.handle_time")],
     "language-bad-distribution.yaml": [
         ("bad-distribution", 24, "workload.arrivals.bot.languages.es.patience")

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 
 import pytest
 
 from chatassign.analytic import erlang_a
 from chatassign.distributions import Lognormal
+from chatassign.engine import EngineEvent
 from chatassign.facts import ReplicationFacts, StreamFacts, WaitSketch
 from chatassign.metrics import Estimate, estimate, summarize
 from chatassign.model import Method
+from chatassign.overrides import load_scenario
 from chatassign.simulation import plan_simulation, run_replication, simulate
 from chatassign.workload import ArrivalStream, LanguageParameters, RateSegment, Scenario
-from tests.sim_world import Expo, scenario, workspace
+from tests.sim_world import Expo, Fixed, scenario, workspace
 from tests.test_simulation import assert_conserved, within
 
 MINUTE = 60.0
@@ -194,3 +197,84 @@ def test_waits_merge_exactly() -> None:
 def test_method_override_keeps_the_streams() -> None:
     facts = run_replication(plan_simulation(two_desks(200 * MINUTE), method=Method.RANDOM), 0)
     assert [s.ai_agent for s in facts.streams] == ["bot0", "bot1"]
+
+
+# ------------------------------------------------------------------ escalations
+
+ESCALATION = Path(__file__).parent / "data" / "desk" / "escalation.yaml"
+
+
+def escalation_run(replication: int = 0) -> tuple[ReplicationFacts, list[EngineEvent]]:
+    plan = plan_simulation(load_scenario(ESCALATION))
+    events: list[EngineEvent] = []
+    facts = run_replication(plan, replication, observer=events.append)
+    assert_conserved(facts)
+    return facts, events
+
+
+def test_escalations_follow_their_probability_within_the_binomial_interval() -> None:
+    """P(transfer | first assignment) = 0.3 × P(after < work) = 0.3 × (1/3)/(1/3 + 1/6) = 0.2.
+
+    ``after`` is exponential with mean 3 min and the work exponential with mean 6 min,
+    so the chat outlasts ``after`` with probability 2/3.
+    """
+    first = transferred = 0
+    for replication in range(4):
+        _, events = escalation_run(replication)
+        seen: set[object] = set()
+        for event in events:
+            if event.event == "assigned" and event.chat not in seen:
+                seen.add(event.chat)
+                first += 1
+            elif event.event == "transferred":
+                transferred += 1
+    expected = 0.3 * 2 / 3
+    share = transferred / first
+    assert abs(share - expected) <= 3 * math.sqrt(expected * (1 - expected) / first), share
+
+
+def test_the_receiving_team_gets_chats_only_through_transfers() -> None:
+    facts, events = escalation_run()
+    tier2 = {"dev", "eve"}
+    transferred: set[object] = set()
+    to_tier2 = 0
+    for event in events:
+        if event.event == "transferred":
+            transferred.add(event.chat)
+        elif event.event == "assigned" and event.agent in tier2:
+            assert event.chat in transferred
+            to_tier2 += 1
+    assert to_tier2 > 0
+    assert facts.counts.transferred == len(transferred)
+
+
+def test_a_transferred_chat_is_counted_once() -> None:
+    facts, events = escalation_run()
+    c = facts.counts
+    handed = {e.chat for e in events if e.event == "handoff"} - {
+        e.chat for e in events if e.event == "unavailable"
+    }
+    assert c.handed_off == len(handed)
+    assert c.handed_off == c.assigned + c.abandoned + c.unattended + c.waiting_at_end
+    assert 0 < c.transferred <= c.assigned
+    closed = [e.chat for e in events if e.event == "closed"]
+    assert len(closed) == len(set(closed)) == c.assigned  # run to completion: each once
+    (stream,) = facts.streams
+    assert stream.counts.transferred == c.transferred
+    teams = {t.id: t for t in facts.teams}
+    placed = {a.id: a.assigned for a in facts.agents}
+    assert sum(placed[a] for a in teams["tier2"].agents) == c.transferred
+
+
+def test_a_chat_that_ends_before_after_is_not_escalated() -> None:
+    sc = load_scenario(ESCALATION)
+    assert sc.workload is not None
+    (stream,) = sc.workload.arrivals
+    assert stream.escalation is not None
+    late = dataclasses.replace(stream.escalation, probability=1.0, after=Fixed(3600.0))
+    workload = dataclasses.replace(
+        sc.workload, arrivals=(dataclasses.replace(stream, escalation=late),)
+    )
+    facts = run_replication(plan_simulation(dataclasses.replace(sc, workload=workload)), 0)
+    # Exponential work of mean 6 min exceeds an hour with probability e^-10.
+    assert facts.counts.transferred == 0

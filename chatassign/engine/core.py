@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from types import MappingProxyType
 from typing import cast
 
@@ -316,16 +316,27 @@ class Engine:
 
     def transfer_to_team(self, chat_id: ChatId, team_id: str, now: float) -> tuple[Assignment, ...]:
         """The chat leaves its assignee and is placed within a team by the teamspace's rules."""
+        return self.transfer_to_teams(chat_id, (team_id,), now)
+
+    def transfer_to_teams(
+        self, chat_id: ChatId, team_ids: Sequence[str], now: float
+    ) -> tuple[Assignment, ...]:
+        """``transfer_to_team`` to the pool of several teams (their members, by the rules)."""
         self._check_transfers_allowed("transfer")
-        if team_id not in self._workspace.teams:
-            raise EngineError(f"unknown team {team_id!r}")
+        for team_id in team_ids:
+            if team_id not in self._workspace.teams:
+                raise EngineError(f"unknown team {team_id!r}")
+        if not team_ids:
+            raise EngineError("a transfer needs at least one team")
         live = self._open(chat_id)
         source = live.agent
         assert source is not None
         self._unassign(live, source)
-        live.pool = self._pool(live.pool.teamspace, Target(teams=(team_id,)))
+        live.pool = self._pool(live.pool.teamspace, Target(teams=tuple(team_ids)))
         if self._observer is not None:
-            self._emit(now, "transferred", live, None, f"from {source.id} to team {team_id}")
+            plural = "team" if len(team_ids) == 1 else "teams"
+            why = f"from {source.id} to {plural} {', '.join(team_ids)}"
+            self._emit(now, "transferred", live, None, why)
         self._enqueue(live, now, front=False)
         return self._drain([*source.pools, live.pool], now)
 

@@ -31,6 +31,7 @@ from chatassign.scenario.models import (
 )
 from chatassign.workload import (
     ArrivalStream,
+    Escalation,
     Interval,
     LanguageParameters,
     RateSegment,
@@ -132,6 +133,7 @@ def rate_schedule(arrival: ArrivalModel) -> tuple[RateSegment, ...]:
 
 
 def _stream(ai_id: str, arrival: ArrivalModel) -> ArrivalStream:
+    escalation = arrival.escalation
     return ArrivalStream(
         ai_agent=ai_id,
         schedule=rate_schedule(arrival),
@@ -145,6 +147,14 @@ def _stream(ai_id: str, arrival: ArrivalModel) -> ArrivalStream:
             for language, entry in arrival.languages.items()
             if isinstance(entry, LanguageModel)
             and (entry.handle_time is not None or entry.patience is not None)
+        ),
+        escalation=None
+        if escalation is None
+        else Escalation(
+            escalation.probability,
+            escalation.after,
+            tuple(escalation.to.teams),
+            escalation.handle_time,
         ),
     )
 

@@ -273,6 +273,7 @@ class ArrivalModel(_Model):
     handle_time: DistributionText | None = None
     patience: DistributionText | None = None
     languages: dict[str, LanguageShare] = {}
+    escalation: EscalationModel | None = None
 
     @property
     def shares(self) -> dict[str, float]:

@@ -5,15 +5,17 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections import defaultdict
 
-from chatassign.model import Method, Workspace
+from chatassign.model import TRANSFER_MIN_PLAN, Method, Workspace
 from chatassign.quantities import format_duration
 from chatassign.scenario.checks import Findings
 from chatassign.scenario.convert import rate_schedule
 from chatassign.scenario.models import (
     ArrivalModel,
+    EscalationModel,
     IntervalModel,
     LanguageModel,
     ScenarioModel,
@@ -47,6 +49,8 @@ def check_workload(model: ScenarioModel, workspace: Workspace, findings: Finding
                 f"unknown AI agent {ai_id!r}; arrivals are keyed by ids under `ai_agents`",
             )
         _check_arrival(model, path, arrival, findings)
+        if arrival.escalation is not None:
+            _check_escalation(model, workspace, path, arrival.escalation, findings)
     for user_id, spans in workload.shifts.items():
         if user_id not in model.users:
             findings.error(
@@ -130,6 +134,56 @@ def _check_arrival(
             "language-mix-sum",
             f"the language shares sum to {total:g}, not 1; adjust them",
         )
+
+
+def _check_escalation(
+    model: ScenarioModel,
+    workspace: Workspace,
+    path: FieldPath,
+    escalation: EscalationModel,
+    findings: Findings,
+) -> None:
+    """Transfers need lite; the teams must exist, be linked and hold a live agent."""
+    where: FieldPath = (*path, "escalation")
+    if model.plan < TRANSFER_MIN_PLAN:
+        findings.error(
+            where,
+            "escalation-plan",
+            f"escalations are transfers, which need plan {TRANSFER_MIN_PLAN.label} or above; "
+            f"this workspace is on {model.plan.label}: raise the plan or remove the escalation",
+        )
+    if not 0.0 <= escalation.probability <= 1.0:
+        findings.error(
+            (*where, "probability"),
+            "probability-range",
+            f"a probability must be between 0 and 1, got {escalation.probability:g}",
+        )
+    ai = model.ai_agents.get(str(path[-1]))
+    for i, team_id in enumerate(escalation.to.teams):
+        at: FieldPath = (*where, "to", "teams", i)
+        team = model.teams.get(team_id)
+        if team_id not in model.teams:
+            close = difflib.get_close_matches(team_id, list(model.teams), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            findings.error(
+                at,
+                "unknown-team",
+                f"unknown team {team_id!r}{hint}; define it under `teams` or fix the name",
+            )
+        elif ai is not None and ai.teamspace not in (team.teamspaces if team else []):
+            findings.error(
+                at,
+                "team-not-in-teamspace",
+                f"team {team_id!r} is not linked to teamspace {ai.teamspace!r} of AI agent "
+                f"{path[-1]!r}; add {ai.teamspace!r} to teams.{team_id}.teamspaces",
+            )
+        elif not any(workspace.is_live_agent(u) for u in workspace.team_members(team_id)):
+            findings.error(
+                at,
+                "escalation-no-live-agent",
+                f"team {team_id!r} has no live agent, so no escalated chat could ever be "
+                "served there; add one or escalate to another team",
+            )
 
 
 def _check_rates(path: FieldPath, arrival: ArrivalModel, findings: Findings) -> None:

@@ -22,6 +22,8 @@ T = TypeVar("T")
 Sampler = Callable[[], float]
 Draws = tuple[Sampler, Sampler | None]
 """A customer's samplers: work, and patience (None: unlimited)."""
+EscalationDraws = tuple[float, Sampler, Sampler, Sampler, tuple[str, ...]]
+"""An escalation: its probability, a uniform sampler, ``after``, the new work, the teams."""
 
 
 class Alarm(Generic[T]):
@@ -130,6 +132,9 @@ class Customer:
         "work",
     )
     _ok = True
+    escalate_to: tuple[str, ...] | None = None
+    """The teams the first agent transfers the chat to when its ``work`` is done (None:
+    the chat is closed then). Set only on an ``EscalatingCustomer``."""
 
     def __init__(
         self,
@@ -154,6 +159,33 @@ class Customer:
         self.finish = 0.0
         """When the service ends (constant-rate service); a requeue moves it."""
         self.callbacks: list[Callable[[Customer], None]] | None = None
+
+
+class EscalatingCustomer(Customer):
+    """A customer whose chat the first agent escalates after ``work``; ``then_work`` follows.
+
+    A subclass, so that the customers who are not escalated (nearly all) carry no
+    extra slot: ``escalate_to`` is a class attribute (None) on ``Customer``.
+    """
+
+    __slots__ = ("escalate_to", "then_work")
+
+    def __init__(
+        self,
+        chat_id: int,
+        work: float,
+        queued_at: float,
+        counted: bool,
+        voluntary: bool,
+        books: ChatBooks,
+        *,
+        escalate_to: tuple[str, ...],
+        then_work: float,
+    ) -> None:
+        super().__init__(chat_id, work, queued_at, counted, voluntary, books)
+        self.escalate_to = escalate_to
+        self.then_work = then_work
+        """The work waiting at the receiving team, seconds at speed 1."""
 
 
 class Saturation:
@@ -296,6 +328,7 @@ class Arrivals:
         "cumulative",
         "draw_patience",
         "draw_work",
+        "escalation",
         "language_draws",
         "languages",
         "probability",
@@ -315,12 +348,15 @@ class Arrivals:
         voluntary: bool,
         draws: Draws,
         language_draws: Sequence[Draws] = (),
+        escalation: EscalationDraws | None = None,
     ) -> None:
         self.stream = stream
         self.draw_work, self.draw_patience = draws
         """The samplers of a customer's work and patience (None: unlimited patience)."""
         self.language_draws = list(language_draws)
         """Per language of ``languages`` (empty when no language sets its own)."""
+        self.escalation = escalation
+        """The draws of an escalation: (probability, uniform, after, new work), or None."""
         self.ai_agent = stream.ai_agent
         self.voluntary = voluntary
         """Whether its chats wait in a voluntary teamspace."""

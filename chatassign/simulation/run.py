@@ -21,7 +21,7 @@ import simpy
 from chatassign.distributions import Constant, Distribution
 from chatassign.engine import Assignment, Engine, EngineEvent, Outcome
 from chatassign.facts import ChatCounts, ChatRecord, ReplicationFacts, TeamFacts, WaitSketch
-from chatassign.model import Chat, ChatId, Method, OnAway, Workspace
+from chatassign.model import Chat, ChatId, Method, OnAway, Target, Workspace
 from chatassign.simulation.books import (
     ENDED,
     NORMAL,
@@ -32,6 +32,8 @@ from chatassign.simulation.books import (
     Arrivals,
     Customer,
     Draws,
+    EscalatingCustomer,
+    EscalationDraws,
     Sampler,
     Saturation,
     T,
@@ -108,6 +110,7 @@ class ReplicationRun:
                 language_draws=[self._draws(s, lang) for lang, _ in s.languages]
                 if s.by_language
                 else (),
+                escalation=self._escalation_draws(s),
             )
             for s in workload.arrivals
         ]
@@ -164,6 +167,30 @@ class ReplicationRun:
             None if patience is None else self._sampler(patience, "patience", stream, language),
         )
 
+    def _escalation_draws(self, stream: ArrivalStream) -> EscalationDraws | None:
+        """The samplers of ``stream``'s escalations, each from its own random stream.
+
+        Every chat of the stream that is handed off draws all three (whether it is
+        escalated or not), so the draws do not depend on what happens to the chat.
+        """
+        escalation = stream.escalation
+        if escalation is None:
+            return None
+        ai = stream.ai_agent
+        work = escalation.handle_time
+        if work is None:
+            work = self.plan.workload.handle_time_of(stream)
+        return (
+            escalation.probability,
+            self._rng(f"escalation:{ai}").random,
+            escalation.after.sampler(self._rng(f"escalation_after:{ai}")),
+            work.sampler(self._rng(f"escalation_work:{ai}")),
+            escalation.teams,
+        )
+
+    def _rng(self, purpose: str) -> random.Random:
+        return random_stream(self.plan.seed, self.replication, purpose)
+
     def _sampler(
         self, distribution: Distribution, purpose: str, stream: ArrivalStream, language: str | None
     ) -> Sampler:
@@ -191,6 +218,11 @@ class ReplicationRun:
                     direct |= pool
                 else:
                     members[ai.teamspace] |= pool
+        for stream in self.workload.arrivals:  # escalations reach their teams' agents too
+            owner = ws.ai_agents.get(stream.ai_agent)
+            if stream.escalation is not None and owner is not None:
+                target = Target(teams=stream.escalation.teams)
+                members[owner.teamspace] |= ws.pool_members(owner.teamspace, target)
         saturations = {tid: Saturation(tid, self.engine.cap(tid)) for tid in ws.teamspaces}
         agents: dict[str, AgentBooks] = {}
         for uid in sorted(direct.union(*members.values())):
@@ -354,6 +386,14 @@ class ReplicationRun:
             books = arrivals.books[0]
         work = draw_work()
         patience = draw_patience() if draw_patience is not None else math.inf
+        escalate_to: tuple[str, ...] | None = None
+        escalation = arrivals.escalation
+        if escalation is not None:
+            probability, uniform, draw_after, draw_then, teams = escalation
+            escalated = uniform() < probability
+            after, then_work = draw_after(), draw_then()
+            if escalated and after < work:  # a chat done before `after` is not escalated
+                escalate_to, work = teams, after
         # tuple.__new__ builds the named tuple at half the cost of Chat(...).
         result = self.engine.handoff(_new_tuple(Chat, (chat_id, arrivals.ai_agent, language)), now)
         counted = now >= self.warmup
@@ -363,7 +403,19 @@ class ReplicationRun:
                 books.unavailable += 1
             return
         voluntary = arrivals.voluntary
-        customer = Customer(chat_id, work, now, counted, voluntary, books)
+        if escalate_to is None:
+            customer = Customer(chat_id, work, now, counted, voluntary, books)
+        else:
+            customer = EscalatingCustomer(
+                chat_id,
+                work,
+                now,
+                counted,
+                voluntary,
+                books,
+                escalate_to=escalate_to,
+                then_work=then_work,
+            )
         self.customers[chat_id] = customer
         if counted:
             books.handed_off += 1
@@ -477,6 +529,9 @@ class ReplicationRun:
         agent = customer.agent
         if now != customer.finish or customer.state is not OPEN or agent is None:
             return
+        if customer.escalate_to is not None:
+            self._escalate(cast(EscalatingCustomer, customer), agent, now)
+            return
         customer.state = ENDED
         del self.customers[customer.id]
         self._load_down(agent, now)
@@ -487,6 +542,31 @@ class ReplicationRun:
             self._arm_claim(agent, now)
         if self.after_horizon and not self.customers:
             self.finished = True
+
+    def _escalate(self, customer: EscalatingCustomer, agent: AgentBooks, now: float) -> None:
+        """The first agent's part is done: the chat goes to the receiving teams' queue.
+
+        It stays open (it was assigned once, so it never abandons and is counted once);
+        its new work waits for whoever the engine places it with.
+        """
+        teams = customer.escalate_to
+        assert teams is not None
+        customer.escalate_to = None
+        customer.work = customer.then_work
+        customer.agent = None
+        if customer.counted:
+            customer.books.transferred += 1
+        self._load_down(agent, now)
+        self._queue_change(now, 1)
+        placements = self.engine.transfer_to_teams(customer.id, teams, now)
+        if placements:
+            self._placed(placements, now)
+        if customer.voluntary and customer.agent is None:
+            agents = self.agents
+            for uid in self.engine.claimable_by(customer.id):
+                self._arm_claim(agents[uid], now)
+        if agent.voluntary:
+            self._arm_claim(agent, now)
 
     def _on_finish_alarm(self, event: Alarm[Customer]) -> None:
         self._on_finish(event._value)
