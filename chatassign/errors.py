@@ -34,3 +34,19 @@ class ExportError(ChatAssignError):
 
 class TargetNotReachableError(ChatAssignError):
     """A staffing search gave up: no team size meets the targets (exit code 1)."""
+
+
+class OutputError(ChatAssignError):
+    """A file or stdout could not be written (disk full, closed, device error): exit code 1."""
+
+
+class BrokenPipeOutputError(OutputError):
+    """Whoever read stdout went away (``| head``): the command ends quietly, exit code 1."""
+
+
+class LimitError(UsageError):
+    """A number that sizes work or memory is above its limit (exit code 2 on the command line).
+
+    A value written in a scenario file is reported as a located validation problem
+    instead, with the same words.
+    """

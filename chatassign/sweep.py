@@ -13,17 +13,18 @@ Pure apart from the executor and the journal file.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import math
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from chatassign.errors import UsageError
+from chatassign.errors import OutputError, UsageError
 from chatassign.execution import Executor, Task
 from chatassign.measures import MEASURES, Measures, combine
 from chatassign.metrics import Estimate
@@ -96,12 +97,21 @@ class Journal:
 
     def open(self, *, resume: bool) -> None:
         """Start writing: append after the records kept, or start afresh."""
-        keep = resume and self.path.exists() and self.path.stat().st_size > 0
-        if keep:
-            self._trim_partial_line()
-        self._handle = self.path.open("a" if keep else "w", encoding="utf-8", newline="\n")
+        with self._writing():
+            keep = resume and self.path.exists() and self.path.stat().st_size > 0
+            if keep:
+                self._trim_partial_line()
+            self._handle = self.path.open("a" if keep else "w", encoding="utf-8", newline="\n")
         if not keep:
             self._write({"sweep": self.identity})
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        try:
+            yield
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            raise OutputError(f"cannot write the sweep journal {self.path} ({reason})") from None
 
     def _trim_partial_line(self) -> None:
         data = self.path.read_bytes()
@@ -114,8 +124,9 @@ class Journal:
 
     def _write(self, record: Mapping[str, object]) -> None:
         assert self._handle is not None
-        self._handle.write(json.dumps(record) + "\n")
-        self._handle.flush()
+        with self._writing():
+            self._handle.write(json.dumps(record) + "\n")
+            self._handle.flush()
 
     def close(self) -> None:
         """Close the file (records are already on disk)."""

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from chatassign.cli import app
-from chatassign.cli.simulate import atomic_writer
+from chatassign.cli.output import open_output, output_file
 from chatassign.distributions import Exponential
 from chatassign.estimate import ErlangEstimate, NoEstimate, erlang_estimate
 from chatassign.facts import WaitSketch
@@ -123,12 +123,12 @@ def test_errors_are_messages_with_exit_codes(tmp_path: Path) -> None:
     assert "warm-up" in short.output
 
 
-def test_atomic_writer_leaves_nothing_when_interrupted(tmp_path: Path) -> None:
+def test_the_output_writer_leaves_nothing_when_interrupted(tmp_path: Path) -> None:
     target = tmp_path / "out.json"
     target.write_text("old")
 
     def interrupted() -> None:
-        with atomic_writer(target) as handle:
+        with open_output(output_file("--output", target)) as handle:
             handle.write("half")
             raise KeyboardInterrupt
 

@@ -317,7 +317,7 @@ def test_resume_reuses_the_journal_and_gives_the_same_bytes(tmp_path: Path) -> N
 
 
 def test_sweep_cli_writes_the_tidy_table(tmp_path: Path) -> None:
-    out = tmp_path / "cap"
+    out = tmp_path / "cap.json"
     args = [
         "sweep",
         "--vary",
@@ -337,7 +337,8 @@ def test_sweep_cli_writes_the_tidy_table(tmp_path: Path) -> None:
     ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    document = json.loads(result.stdout)
+    assert result.stdout == ""
+    document = json.loads(out.read_text())
     assert document["vary"] == {
         "teamspaces.support.assignment.max_auto_assigned": [2, 3],
         "method": ["balanced", "random"],
@@ -347,12 +348,12 @@ def test_sweep_cli_writes_the_tidy_table(tmp_path: Path) -> None:
     assert first["method"] == "balanced"
     assert first["replications"] == 2
     assert {"service_level", "service_level_ci_low", "service_level_ci_high"} <= set(first)
-    assert (out / "sweep.json").read_text() == result.stdout
-    header = (out / "sweep.csv").read_text().splitlines()[0]
-    assert header.startswith("teamspaces.support.assignment.max_auto_assigned,method,replications,")
+    journal = (tmp_path / "cap.journal.jsonl").read_text().splitlines()
+    assert len(journal) == 1 + 4 * 2  # the sweep's name, then every (point, replication)
+    written = out.read_text()
     again = runner.invoke(app, [*args, "--resume"])
     assert again.exit_code == 0
-    assert again.stdout == result.stdout
+    assert out.read_text() == written
 
 
 def test_shift_copies_keep_intervals() -> None:

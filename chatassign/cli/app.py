@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import sys
 from enum import IntEnum
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +15,8 @@ from rich.text import Text
 
 from chatassign import __version__
 from chatassign.cli.excerpt import excerpt, source_lines
-from chatassign.errors import ChatAssignError, UsageError
+from chatassign.cli.output import guard_standard_streams
+from chatassign.errors import BrokenPipeOutputError, ChatAssignError, UsageError
 from chatassign.scenario import InvalidScenarioError
 
 
@@ -73,9 +76,12 @@ def notice_console() -> Console:
 def fail(error: ChatAssignError) -> typer.Exit:
     """Print ``error`` to stderr and return the Exit carrying its documented code."""
     code = ExitCode.USAGE if isinstance(error, UsageError) else ExitCode.INVALID_INPUT
+    if isinstance(error, BrokenPipeOutputError):  # ``| head`` has what it wanted: no noise
+        return typer.Exit(int(code))
     console = stderr_console()
     # soft_wrap: a message keeps its own lines (file:line: path: message), never re-wrapped.
-    console.print(Text("error:", style="bold red"), Text(str(error)), soft_wrap=True)
+    with contextlib.suppress(OSError):  # stderr itself gone: the exit code still says it
+        console.print(Text("error:", style="bold red"), Text(str(error)), soft_wrap=True)
     if isinstance(error, InvalidScenarioError):
         for problem in error.problems:
             if problem.code == "yaml-syntax":
@@ -130,8 +136,16 @@ def root(
 
 
 def main() -> None:
-    """Run the command line (``chatassign.__main__`` handles Ctrl-C around it)."""
+    """Run the command line (``chatassign.__main__`` handles Ctrl-C around it).
+
+    Stdout is flushed before the exit, so a full or closed stdout is reported here
+    (exit 1) rather than lost at interpreter shutdown.
+    """
+    guard_standard_streams()
     try:
-        app()
+        try:
+            app()
+        finally:
+            sys.stdout.flush()
     except ChatAssignError as error:
         raise SystemExit(int(fail(error).exit_code)) from None

@@ -18,18 +18,19 @@ from chatassign.cli.options import (
     SET_HELP,
     Renderers,
     ReportFormat,
-    atomic_writer,
+    checked_output,
     command_line,
-    output_path,
     parse_caps,
     parse_horizon,
     parse_methods,
     parse_sets,
+    report_files,
     reproduce_arguments,
-    trace_path,
+    trace_file,
     trace_writer,
     write_report,
 )
+from chatassign.cli.output import OutputFile, open_output, output_file
 from chatassign.cli.simulate import progress_bar
 from chatassign.comparison import compare
 from chatassign.comparison_report import (
@@ -88,7 +89,7 @@ def compare_command(
         str | None, typer.Option("--report", metavar="FILE.html", help=REPORT_HELP)
     ] = None,
     trace: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             metavar="FILE.csv",
             help="Write every engine event as CSV, one file per column: "
@@ -113,44 +114,46 @@ def compare_command(
         chosen: tuple[Method | None, ...] = (
             (None,) if caps and methods is None else parse_methods(methods)
         )
-        report_path = output_path(report, suffix=".html")
-        if report_path is not None:
+        out = checked_output("--output", output)
+        trace_out = None if trace is None else output_file("--trace", trace, bare=False)
+        report_out = report_files(report)
+        if report_out is not None:
             require_report_extra()
         settings = Settings(
             overrides=parse_sets(sets),
             seed=seed,
             replications=replications,
             horizon=parse_horizon(horizon),
-            queue_samples=report_path is not None,
+            queue_samples=report_out is not None,
         )
         planned = plan_arms(read_source(scenario), arms_of(chosen, caps), settings)
-        runs = _run(planned, trace)
+        runs = _run(planned, trace_out)
         threshold = runs[0].plan.workload.service_level_threshold
         comparison = compare([(run.label, run.facts) for run in runs], threshold=threshold)
         data = ComparisonReport(arms_report(runs), comparison)
-        if report_path is not None:
+        if report_out is not None:
             plan = runs[0].plan
             chosen_args = [] if methods is None else ["--methods", methods]
             args = reproduce_arguments(
                 scenario, chosen_args, plan, horizon=horizon, sets=sets, cap=cap
             )
             html = render_html(data, runs, command=command_line("compare", args))
-            write_report(report_path, html, render_comparison_json(data))
-        COMPARISON_OUTPUT.emit(data, output_format, output_path(output), stdout_console())
+            write_report(report_out, html, render_comparison_json(data))
+        COMPARISON_OUTPUT.emit(data, output_format, out, stdout_console())
     except ChatAssignError as error:
         raise fail(error) from None
 
 
 def _run(
-    planned: Sequence[tuple[Arm, str, SimulationPlan]], trace: Path | None
+    planned: Sequence[tuple[Arm, str, SimulationPlan]], trace: OutputFile | None
 ) -> tuple[ArmRun, ...]:
     """Run the columns, each with its own trace file when ``trace`` is given."""
     with contextlib.ExitStack() as stack:
         sinks: dict[str, TraceSink] = {}
         if trace is not None:
-            for _, label, _ in planned:
-                handle = stack.enter_context(atomic_writer(trace_path(trace, label)))
-                sinks[label] = trace_writer(handle)
+            files = [trace_file(trace, label) for _, label, _ in planned]
+            for (_, label, _), file in zip(planned, files, strict=True):
+                sinks[label] = trace_writer(stack.enter_context(open_output(file)))
         progress = stack.enter_context(progress_bar([plan for _, _, plan in planned]))
         return run_arms(planned, trace_for=sinks.get if sinks else None, progress=progress)
 

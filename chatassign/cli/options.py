@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import os
 import re
 import shlex
 import sys
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -19,6 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from chatassign.cli.app import TABLE_WIDTH, notice_console
+from chatassign.cli.output import OutputFile, output_file, write_output
 from chatassign.engine import EngineEvent
 from chatassign.errors import UsageError
 from chatassign.model import Method
@@ -63,7 +61,7 @@ class Renderers(Generic[R]):
         return captured.get()
 
     def emit(
-        self, result: R, output_format: ReportFormat, output: Path | None, console: Console
+        self, result: R, output_format: ReportFormat, output: OutputFile | None, console: Console
     ) -> None:
         """Print ``result`` (a table straight to ``console``), or write it to ``output``."""
         if output is None and output_format is ReportFormat.TABLE:
@@ -73,11 +71,8 @@ class Renderers(Generic[R]):
         if output is None:
             sys.stdout.write(text)
         else:
-            write_text(output, text)
+            write_file(output, text)
 
-
-REPORTS_DIR = Path("reports")
-"""Where ``--output`` and ``--report`` put a bare file name."""
 
 SET_HELP = (
     "Change the scenario before running, validated like the file: KEY=VALUE with KEY a "
@@ -141,22 +136,9 @@ def parse_horizon(text: str | None) -> float | None:
         raise UsageError(f"--horizon: {error}") from None
 
 
-def output_path(text: str | None, *, suffix: str | None = None) -> Path | None:
-    """Where to write: a bare file name goes under ``reports/`` (created); None stays None.
-
-    ``suffix`` (``.html``) is required of the name when given.
-    """
-    if text is None:
-        return None
-    path = Path(text)
-    if suffix is not None and path.suffix.lower() != suffix:
-        raise UsageError(f"{text}: the report is HTML; give a name ending in {suffix}")
-    if "/" in text or "\\" in text or path.is_absolute():
-        if not path.parent.is_dir():
-            raise UsageError(f"cannot write {path}: no such folder {path.parent}")
-        return path
-    REPORTS_DIR.mkdir(exist_ok=True)
-    return REPORTS_DIR / path
+def checked_output(option: str, text: str | None) -> OutputFile | None:
+    """``--output PATH`` checked before anything runs (a bare name goes under ``reports/``)."""
+    return None if text is None else output_file(option, text)
 
 
 def command_line(command: str, arguments: Sequence[str]) -> str:
@@ -196,69 +178,61 @@ def trace_writer(handle: TextIO) -> TraceSink:
     return write
 
 
-def trace_path(path: Path, label: str) -> Path:
+def trace_file(trace: OutputFile, label: str) -> OutputFile:
     """The trace file of one compared column: ``trace.csv`` → ``trace.round-robin.csv``."""
+    if trace.straight:
+        raise UsageError(
+            f"--trace {trace.path}: compare writes one trace file per column; "
+            "give a file name (trace.csv gives trace.balanced.csv, ...)"
+        )
+    path = trace.path
     slug = re.sub(r"[^A-Za-z0-9]+", "-", label).strip("-").lower() or "run"
-    return path.with_name(f"{path.stem}.{slug}{path.suffix or '.csv'}")
+    return trace.beside(f"{path.stem}.{slug}{path.suffix or '.csv'}")
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically (all or nothing), and say so on stderr."""
-    with atomic_writer(path) as handle:
-        handle.write(text)
-    notice_console().print(Text(f"wrote {path}", style="dim"))
+@dataclass(frozen=True, slots=True)
+class ReportFiles:
+    """Where ``--report`` goes: the HTML page and, beside it, the JSON of the same run."""
+
+    html: OutputFile
+    json: OutputFile
 
 
-def write_report(path: Path, html: str, json_text: str) -> Path:
-    """Write the HTML report and, beside it, the JSON of the same run; the JSON's path."""
-    beside = path.with_suffix(".json")
-    write_text(beside, json_text)
-    write_text(path, html)
-    return beside
+def report_files(text: str | None) -> ReportFiles | None:
+    """``--report PATH.html`` checked, with the JSON path beside it; None when not given."""
+    if text is None:
+        return None
+    html = output_file("--report", text, suffix=".html")
+    return ReportFiles(html, html.with_suffix(".json"))
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+def write_report(files: ReportFiles, html: str, json_text: str) -> None:
+    """Write the JSON and then the HTML report, each all or nothing."""
+    write_file(files.json, json_text)
+    write_file(files.html, html)
 
 
-@contextlib.contextmanager
-def atomic_writer(path: Path) -> Iterator[TextIO]:
-    """A text file that appears at ``path`` only when the block completes.
-
-    Written to a temporary file in the same folder, then renamed over ``path``, so an
-    interrupted run (Ctrl-C) or an error leaves no half-written file behind.
-    """
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise UsageError(f"cannot write {path}: no such folder {folder}")
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-        os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes it private; outputs are shared
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+def write_file(out: OutputFile, text: str) -> None:
+    """Write ``text`` to ``out`` (all or nothing) and say so on stderr (unless --quiet)."""
+    write_output(out, text)
+    if not out.straight:
+        notice_console().print(Text(f"wrote {out.path}", style="dim"))
 
 
 __all__ = [
     "CAP_HELP",
     "OUTPUT_HELP",
-    "REPORTS_DIR",
     "REPORT_HELP",
     "SET_HELP",
-    "atomic_writer",
+    "ReportFiles",
+    "checked_output",
     "command_line",
-    "output_path",
     "parse_caps",
     "parse_horizon",
     "parse_methods",
     "parse_sets",
+    "report_files",
     "reproduce_arguments",
+    "write_file",
     "write_report",
-    "write_text",
 ]

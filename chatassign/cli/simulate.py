@@ -19,16 +19,17 @@ from chatassign.cli.options import (
     SET_HELP,
     Renderers,
     ReportFormat,
-    atomic_writer,
+    checked_output,
     command_line,
-    output_path,
     parse_caps,
     parse_horizon,
     parse_sets,
+    report_files,
     reproduce_arguments,
     trace_writer,
     write_report,
 )
+from chatassign.cli.output import OutputFile, open_output, output_file
 from chatassign.comparison import Comparison, compare
 from chatassign.comparison_report import ComparisonReport
 from chatassign.errors import ChatAssignError, UsageError
@@ -118,21 +119,23 @@ def simulate_command(
         caps = parse_caps(cap)
         if trace is not None and len(caps) > 1:
             raise UsageError("--trace records one run; give a single --cap with it")
-        report_path = output_path(report, suffix=".html")
-        if report_path is not None:
+        out = checked_output("--output", output)
+        trace_out = None if trace is None else output_file("--trace", trace, bare=False)
+        report_out = report_files(report)
+        if report_out is not None:
             require_report_extra()
         settings = Settings(
             overrides=parse_sets(sets),
             seed=seed,
             replications=replications,
             horizon=parse_horizon(horizon),
-            queue_samples=report_path is not None,
+            queue_samples=report_out is not None,
         )
         chosen = _method(method)
         planned = plan_arms(read_source(scenario), arms_of([chosen], caps), settings)
-        runs = _run(planned, trace)
+        runs = _run(planned, trace_out)
         result = arms_report(runs)
-        if report_path is not None:
+        if report_out is not None:
             data = ComparisonReport(result, _compare(runs))
             plan = runs[0].plan
             chosen_args = [] if method is None else ["--method", method]
@@ -141,8 +144,8 @@ def simulate_command(
             )
             command = command_line("simulate", args)
             html = render_html(data, runs, command=command)
-            write_report(report_path, html, render_json(result))
-        SIMULATION_OUTPUT.emit(result, output_format, output_path(output), stdout_console())
+            write_report(report_out, html, render_json(result))
+        SIMULATION_OUTPUT.emit(result, output_format, out, stdout_console())
     except ChatAssignError as error:
         raise fail(error) from None
 
@@ -160,12 +163,12 @@ def _compare(runs: Sequence[ArmRun]) -> Comparison:
 
 
 def _run(
-    planned: Sequence[tuple[Arm, str, SimulationPlan]], trace: Path | None
+    planned: Sequence[tuple[Arm, str, SimulationPlan]], trace: OutputFile | None
 ) -> tuple[ArmRun, ...]:
     with contextlib.ExitStack() as stack:
         sink: TraceSink | None = None
         if trace is not None:
-            sink = trace_writer(stack.enter_context(atomic_writer(trace)))
+            sink = trace_writer(stack.enter_context(open_output(trace)))
         progress = stack.enter_context(progress_bar([plan for _, _, plan in planned]))
         return run_arms(planned, trace=sink, progress=progress)
 
@@ -201,4 +204,4 @@ def _expected_handoffs(plan: SimulationPlan) -> float:
     return total * plan.replications
 
 
-__all__ = ["ReportFormat", "atomic_writer", "progress_bar", "simulate_command"]
+__all__ = ["ReportFormat", "progress_bar", "simulate_command"]

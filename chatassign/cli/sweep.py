@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -24,11 +25,13 @@ from rich.progress import (
 from chatassign.cli.app import QuietOption, VersionOption, app, fail, notice_console, stdout_console
 from chatassign.cli.options import (
     REPORT_HELP,
+    checked_output,
     command_line,
-    output_path,
+    report_files,
+    write_file,
     write_report,
-    write_text,
 )
+from chatassign.cli.output import OutputFile
 from chatassign.errors import ChatAssignError, UsageError
 from chatassign.execution import ClusterLostError, CountingExecutor, Executor, open_executor
 from chatassign.html_report import require_report_extra
@@ -52,7 +55,8 @@ from chatassign.sweep import (
 )
 from chatassign.variants import Variants, parse_vary, shared_pool_notes
 
-JOURNAL_NAME = "replications.jsonl"
+JOURNAL_SUFFIX = ".journal.jsonl"
+"""The sweep journal sits beside ``--output FILE``: ``what-if.csv`` → ``what-if.journal.jsonl``."""
 
 
 class SweepFormat(StrEnum):
@@ -121,11 +125,11 @@ def sweep_command(
         typer.Option("--format", metavar="FORMAT", help="table, csv or json (on stdout)."),
     ] = SweepFormat.TABLE,
     output: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
-            metavar="FOLDER",
-            help="A folder, as given (created if missing): writes sweep.csv, sweep.json "
-            "and replications.jsonl.",
+            metavar="FILE",
+            help="Write the table (in --format) to this file instead of stdout, and the "
+            "journal of finished replications beside it (NAME.journal.jsonl).",
         ),
     ] = None,
     resume: Annotated[
@@ -157,10 +161,12 @@ def sweep_command(
     try:
         if not vary:
             raise UsageError("give at least one --vary KEY=V1,V2,...")
-        if resume and output is None:
-            raise UsageError("--resume needs --output (the folder holding the journal)")
-        report_path = output_path(report, suffix=".html")
-        if report_path is not None:
+        out = checked_output("--output", output)
+        journal_out = _journal_file(out)
+        if resume and journal_out is None:
+            raise UsageError("--resume needs --output FILE (the journal is beside it)")
+        report_out = report_files(report)
+        if report_out is not None:
             require_report_extra()
         axes = [parse_vary(text) for text in vary]
         source = read_source(scenario)
@@ -179,10 +185,9 @@ def sweep_command(
                 for note in shared_pool_notes(variants.base.workspace, team):
                     notice_console().print(f"note: {note}", soft_wrap=True)
         journal = None
-        if output is not None:
-            output.mkdir(parents=True, exist_ok=True)
+        if journal_out is not None:
             text = source.path.read_text(encoding="utf-8")
-            journal = Journal(output / JOURNAL_NAME, sweep_identity(text, variants, axes))
+            journal = Journal(journal_out.target, sweep_identity(text, variants, axes))
         try:
             with (
                 open_executor(workers, cluster) as executor,
@@ -192,31 +197,56 @@ def sweep_command(
                     variants, axes, executor, journal=journal, resume=resume, progress=progress
                 )
         except ClusterLostError as error:
-            if output is None:
+            if journal_out is None:
                 raise
             raise ClusterLostError(
-                f"{error}; the finished ones are in {output / JOURNAL_NAME}: "
+                f"{error}; the finished ones are in {journal_out.path}: "
                 "run the same command with --resume to go on from them"
             ) from None
-        if output is not None:
-            write_text(output / "sweep.csv", render_sweep_csv(result))
-            write_text(output / "sweep.json", render_sweep_json(result))
-        if report_path is not None:
+        if report_out is not None:
             args = _reproduce_arguments(scenario, vary, overrides, result, horizon=horizon)
             html = render_sweep_html(
                 result,
                 command=command_line("sweep", args),
                 settings=_sweep_settings(result, overrides, horizon=horizon),
             )
-            write_report(report_path, html, render_sweep_json(result))
+            write_report(report_out, html, render_sweep_json(result))
         if output_format is SweepFormat.CSV:
-            sys.stdout.write(render_sweep_csv(result))
+            _emit(render_sweep_csv(result), out)
         elif output_format is SweepFormat.JSON:
-            sys.stdout.write(render_sweep_json(result))
+            _emit(render_sweep_json(result), out)
+        elif out is not None:
+            write_file(out, _captured(lambda console: render_sweep_table(result, console)))
         else:
-            render_sweep_table(result, stdout_console(min_width=120))
+            render_sweep_table(result, stdout_console(min_width=WIDE_TABLE))
     except ChatAssignError as error:
         raise fail(error) from None
+
+
+WIDE_TABLE = 120
+"""Columns of a sweep or staff table written to a file or a pipe."""
+
+
+def _journal_file(out: OutputFile | None) -> OutputFile | None:
+    """Where the journal of a sweep writing to ``out`` goes; None for stdout or a device."""
+    if out is None or out.straight:
+        return None
+    return out.beside(out.path.stem + JOURNAL_SUFFIX)
+
+
+def _emit(text: str, out: OutputFile | None) -> None:
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        write_file(out, text)
+
+
+def _captured(render: Callable[[Console], None]) -> str:
+    """What ``render`` prints, as plain text ``WIDE_TABLE`` columns wide."""
+    console = Console(width=WIDE_TABLE, color_system=None, highlight=False, soft_wrap=False)
+    with console.capture() as captured:
+        render(console)
+    return captured.get()
 
 
 @app.command("staff", short_help="The smallest team that meets every target.")
@@ -255,8 +285,10 @@ def staff_command(
         StaffFormat, typer.Option("--format", metavar="FORMAT", help="table or json.")
     ] = StaffFormat.TABLE,
     output: Annotated[
-        Path | None,
-        typer.Option(metavar="FILE", help="Write the result to this file instead of stdout."),
+        str | None,
+        typer.Option(
+            metavar="FILE", help="Write the result (in --format) to this file instead of stdout."
+        ),
     ] = None,
     workers: WorkersOpt = None,
     cluster: ClusterOpt = None,
@@ -278,6 +310,7 @@ def staff_command(
         targets = [parse_target(text) for text in target]
         if max_replications < 3:
             raise UsageError("--max-replications must be at least 3")
+        out = checked_output("--output", output)
         source = read_source(scenario)
         base = build_scenario(source, parse_overrides(overrides or []))
         settings = StaffingSettings(
@@ -294,13 +327,11 @@ def staff_command(
                 base, team, targets, executor, settings, by_interval=by_interval
             )
         if output_format is StaffFormat.JSON:
-            text = render_staffing_json(report)
-            if output is None:
-                sys.stdout.write(text)
-                return
-            write_text(output, text)
-            return
-        render_staffing_table(report, stdout_console(min_width=120))
+            _emit(render_staffing_json(report), out)
+        elif out is not None:
+            write_file(out, _captured(lambda console: render_staffing_table(report, console)))
+        else:
+            render_staffing_table(report, stdout_console(min_width=WIDE_TABLE))
     except ChatAssignError as error:
         raise fail(error) from None
 
