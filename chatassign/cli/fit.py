@@ -14,7 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from chatassign.cli.app import QuietOption, VersionOption, app, fail, stdout_console
-from chatassign.cli.options import output_path, write_text
+from chatassign.cli.options import write_file
+from chatassign.cli.output import output_file
 from chatassign.errors import ChatAssignError, UsageError
 from chatassign.history.desk import fit_files
 from chatassign.history.fit import FitOptions
@@ -92,12 +93,11 @@ def fit_command(
             day=day.strip().lower() if day.strip().lower() in ("weekday", "whole") else day,
             idle_gap=_duration("--idle-gap", idle_gap, minimum=0),
         )
-        target = output_path(output)
-        assert target is not None
+        target = output_file("--output", output)
         fitted = fit_files(
             export, mapping, workspace=workspace, options=options, skip_bad_rows=skip_bad_rows
         )
-        write_text(target, fitted.text)
+        write_file(target, fitted.text)
         if output_format is FitFormat.JSON:
             typer.echo(json.dumps(fitted.report, indent=2, ensure_ascii=False))
         else:
