@@ -29,11 +29,53 @@ from pydantic_core import PydanticCustomError
 from chatassign import distributions, quantities
 from chatassign.model import DEFAULT_CAP, Method, Plan
 
-DURATION_PATTERN = (
-    r"^\s*(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*([dhms]\s*((\d+(\.\d*)?|\.\d+)\s*[hms]\s*)*)?$"
+_NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_PART = rf"\s*{_NUMBER}\s*"
+_DURATION = (
+    rf"{_PART}(?:d(?:{_PART}h)?(?:{_PART}m)?(?:{_PART}s)?"
+    rf"|h(?:{_PART}m)?(?:{_PART}s)?|m(?:{_PART}s)?|s)?\s*"
 )
-RATE_PATTERN = r"^\s*(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*/\s*(s|m|min|h|d)\s*$"
-DISTRIBUTION_PATTERN = r"^\s*(constant|exponential|lognormal|gamma|uniform|empirical)\s*\(.*\)\s*$"
+"""A duration as ``quantities.parse_duration`` reads it: units d, h, m, s, largest first."""
+_POSITIVE = rf"(?=\s*[0.]*[1-9]){_DURATION}"
+"""A duration whose number does not start as zero (a distribution's mean)."""
+
+
+def _keywords(first: str, first_value: str, second: str, second_value: str) -> str:
+    """Two ``key=value`` arguments in either order."""
+    one = rf"\s*{first}\s*={first_value}"
+    two = rf"\s*{second}\s*={second_value}"
+    return rf"(?:{one},{two}|{two},{one})"
+
+
+DURATION_PATTERN = rf"^{_DURATION}$"
+RATE_PATTERN = rf"^\s*{_NUMBER}\s*/\s*(?:s|m|min|h|d)\s*$"
+DISTRIBUTION_PATTERN = (
+    r"^\s*(?:"
+    rf"constant\({_DURATION}\)"
+    rf"|exponential\(\s*mean\s*={_POSITIVE}\)"
+    rf"|(?:lognormal|gamma)\({_keywords('mean', _POSITIVE, 'sd', _DURATION)}\)"
+    rf"|uniform\({_keywords('low', _DURATION, 'high', _DURATION)}\)"
+    r"""|empirical\(.*[^\s'"].*\)"""
+    r")\s*$"
+)
+"""What ``distributions.parse_distribution`` reads, as far as a pattern can say it."""
+
+
+def any_case(words: list[str]) -> str:
+    """A pattern matching any of ``words`` in any letter case, with spaces around."""
+
+    def letters(word: str) -> str:
+        return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in word)
+
+    return rf"^\s*(?:{'|'.join(letters(word) for word in words)})\s*$"
+
+
+METHOD_SPELLINGS = [
+    *(method.value for method in Method),
+    "round_robin",
+    "roundrobin",
+]
+"""Every spelling ``Method.parse`` accepts (in any case): round_robin and roundrobin too."""
 
 
 def _duration(value: object) -> float:
@@ -132,13 +174,27 @@ PlanName = Annotated[
     Plan,
     PlainValidator(_plan),
     PlainSerializer(lambda plan: plan.label),
-    WithJsonSchema({"enum": [plan.label for plan in Plan], "description": "the subscription"}),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"enum": [plan.label for plan in Plan]},
+                {"type": "string", "pattern": any_case([plan.label for plan in Plan])},
+            ]
+        }
+    ),
 ]
 MethodName = Annotated[
     Method,
     PlainValidator(_method),
     PlainSerializer(str),
-    WithJsonSchema({"enum": [method.value for method in Method]}),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"enum": [method.value for method in Method]},
+                {"type": "string", "pattern": any_case(METHOD_SPELLINGS)},
+            ]
+        }
+    ),
 ]
 Id = Annotated[str, Field(min_length=1)]
 
