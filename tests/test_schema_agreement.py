@@ -209,7 +209,7 @@ def test_every_key_of_the_schema_has_a_plain_text_description() -> None:
     schema = scenario_json_schema()
     for where, child in _properties(schema):
         text = child.get("description")
-        assert isinstance(text, str), f"{where} has no description"
+        assert isinstance(text, str), f"{where}: no description in scenario/descriptions.py"
         assert text, f"{where} has an empty description"
         assert "`" not in text, f"{where}: markup in {text!r}"
     definitions = schema["$defs"]

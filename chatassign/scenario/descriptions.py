@@ -1,7 +1,8 @@
 """Plain-text descriptions of every scenario key, for the JSON Schema (editors show them).
 
 Keyed by the dotted path docs/scenarios.md uses (``users.<user>.role``, ``[]`` for a
-list item); a test checks that every key of the schema has one, in plain text.
+list item), and written from its table; tests/test_schema_agreement.py fails when a
+key of ``chatassign schema`` has none here.
 """
 
 from __future__ import annotations
@@ -163,6 +164,28 @@ KEY_DESCRIPTIONS: dict[str, str] = {
     "workload.arrivals.<ai_agent>.languages.<language>.patience": (
         "Distribution (default: the AI agent's patience): the patience of this language's "
         "customers."
+    ),
+    "workload.arrivals.<ai_agent>.escalation": (
+        "Mapping (default: none): a share of this AI agent's chats the first agent transfers "
+        "to other teams (plan lite or above): escalation: {probability: 0.2, after: "
+        "exponential(mean=3m), to: {teams: [tier2]}, handle_time: lognormal(mean=10m, "
+        "sd=6m)}."
+    ),
+    "workload.arrivals.<ai_agent>.escalation.probability": (
+        "Number in [0, 1] (required): the share of handed-off chats the first agent escalates."
+    ),
+    "workload.arrivals.<ai_agent>.escalation.after": (
+        "Distribution (required): the work the first agent does before the transfer; a chat "
+        "whose own work ends first is closed, not escalated."
+    ),
+    "workload.arrivals.<ai_agent>.escalation.to": ("Mapping (required): where the chat goes."),
+    "workload.arrivals.<ai_agent>.escalation.to.teams": (
+        "List of team ids (required, at least one): the receiving teams, linked to the AI "
+        "agent's teamspace and holding a live agent; the engine's transfer-to-team rules "
+        "place the chat there (the teamspace's method and cap), or it queues."
+    ),
+    "workload.arrivals.<ai_agent>.escalation.handle_time": (
+        "Distribution (default: the AI agent's handle time): the new work at the receiving team."
     ),
     "workload.handle_time": (
         "Distribution (required): the work a chat needs from an agent at speed 1 and one open"
