@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
@@ -195,3 +198,39 @@ def test_no_unmapped_value_reaches_any_output(desk: Path) -> None:
         "export.csv",
         "mapping.yaml",
     ]
+
+
+def recorded_figures(text: str) -> dict[str, float]:
+    """Abandon rate, mean wait of served and P(wait > 0), straight from the export's rows."""
+    rows = [row for row in csv.DictReader(io.StringIO(text)) if row["status"] != "spam"]
+    served = [row for row in rows if row["status"] == "closed"]
+
+    def seconds(row: dict[str, str], start: str, end: str) -> float:
+        return (
+            datetime.fromisoformat(row[end]) - datetime.fromisoformat(row[start])
+        ).total_seconds()
+
+    waits = [seconds(row, "handed_off_at", "assigned_at") for row in served]
+    left = [
+        seconds(row, "handed_off_at", "abandoned_at") for row in rows if row["status"] != "closed"
+    ]
+    return {
+        "abandon_rate": 1 - len(served) / len(rows),
+        "wait_s": sum(waits) / len(waits),
+        # As simulate defines it: every handed-off chat that waited, abandoned ones included.
+        "p_wait": sum(w > 0 for w in waits + left) / len(rows),
+    }
+
+
+def test_the_fitted_desk_simulates_like_the_recorded_one(desk: Path) -> None:
+    """Round trip: export -> fit -> chatassign simulate -> the export's own figures."""
+    assert run("--output", "./desk.yaml").exit_code == 0
+    result = CliRunner().invoke(
+        app, ["simulate", "desk.yaml", "--format", "json", "--replications", "6"]
+    )
+    assert result.exit_code == 0, result.output
+    simulated = json.loads(result.stdout)["results"][0]
+    recorded = recorded_figures(small_export())
+    assert abs(simulated["abandon_rate"] - recorded["abandon_rate"]) < 0.03
+    assert abs(simulated["p_wait"] - recorded["p_wait"]) < 0.05
+    assert abs(simulated["wait_s"]["mean"] - recorded["wait_s"]) < 0.35 * recorded["wait_s"]

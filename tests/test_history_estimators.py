@@ -57,6 +57,18 @@ def test_the_naive_estimates_miss_where_the_fit_does_not() -> None:
         assert within(stream.mean_work, truth.work[stream.name][1], 0.1), stream
 
 
+def test_each_ai_agent_gets_its_own_work_family_and_patience() -> None:
+    truth, fit = fitted(10)
+    families = {s.name: s.work_fits[0].family for s in fit.streams}
+    assert families == {"billbot": "lognormal", "techbot": "exponential"}
+    for stream in fit.streams:
+        assert stream.handle_time is not None
+        assert within(stream.handle_time.mean, truth.work[stream.name][1], 0.1)
+        assert stream.work_fits[0].fit_statistic < 0.03
+        assert stream.patience is not None
+        assert within(stream.patience.mean, truth.patience, 0.25)
+
+
 def test_partial_shifts_and_teams_are_recovered() -> None:
     _, fit = fitted(10)
     assert fit.shifts["dee@desk"] == [(14400, 28800)]
@@ -133,7 +145,7 @@ def test_censored_lognormal_patience_is_recovered() -> None:
 
 def test_kaplan_meier_steps_at_events_only() -> None:
     curve = kaplan_meier({1.0: 1, 3.0: 1}, {2.0: 1, 3.0: 1})
-    assert curve == [(1.0, 0.75), (3.0, 0.375)]
+    assert curve == [(1.0, 0.75, 4), (3.0, 0.375, 2)]
 
 
 def test_windows_merge_over_short_gaps_and_average_over_days() -> None:

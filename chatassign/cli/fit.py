@@ -175,6 +175,17 @@ def _distributions_table(report: dict[str, object]) -> Table:
         _fit(work),
         f"mean duration {_seconds(work['mean_duration_s'])}",
     )
+    for item in _list(report["streams"]):
+        stream = _dict(item)
+        for key, label in (("handle_time", "work"), ("patience", "patience")):
+            if stream[key] is not None:
+                values = _dict(stream[key])
+                table.add_row(
+                    f"  {label} of {stream['ai_agent']}",
+                    str(values["distribution"]),
+                    _fit(values),
+                    "",
+                )
     patience = report["patience"]
     if patience is None:
         table.add_row("patience", "none (nobody abandoned)", "", "")

@@ -18,7 +18,7 @@ import yaml
 
 from chatassign.errors import ExportError
 from chatassign.history.export import read_export
-from chatassign.history.fit import DeskFit, FitOptions, fit_desk
+from chatassign.history.fit import MIN_ABANDONED, MIN_WORK_CHATS, DeskFit, FitOptions, fit_desk
 from chatassign.history.fit_report import fit_report
 from chatassign.history.mapping import ExportMapping, load_mapping
 from chatassign.quantities import format_duration
@@ -148,6 +148,10 @@ def _arrivals(
         assert isinstance(final, dict)
         del final["until"]
         entry: dict[str, YamlValue] = {"rate": segments if len(segments) > 1 else final["rate"]}
+        if stream.handle_time is not None:
+            entry["handle_time"] = stream.handle_time.describe()
+        if stream.patience is not None:
+            entry["patience"] = stream.patience.describe()
         spoken = agents.get(stream.name)
         spoken_list = spoken.get("languages") if isinstance(spoken, dict) else None
         languages = _language_mix(stream.languages, spoken_list, stream.name, notes)
@@ -235,8 +239,9 @@ def fit_files(
     scenario, notes = fitted_document(fit, base=base, name=name)
     notes.insert(
         0,
-        "handle_time and patience are fitted workload-wide (one value for every AI agent); "
-        "the per-AI-agent means are in the report",
+        "each AI agent has its own handle_time and patience (from at least "
+        f"{MIN_WORK_CHATS} served and {MIN_ABANDONED} abandoned chats); the workload-wide "
+        "values are fitted to every chat and apply to the others",
     )
     text = scenario_text(scenario, header=_header(fit, export_path, mapping))
     _check_written(text, file=str(export_path))

@@ -17,6 +17,8 @@ from chatassign.distributions import Distribution, Exponential, Gamma, Lognormal
 
 SMALLEST = 0.5
 """Seconds: shorter values are read as this, so a log is always defined."""
+MIN_AT_RISK = 50
+"""Customers still waiting below which the Kaplan–Meier curve is not compared."""
 KS_POINTS = 20_000
 """Order statistics at which the Kolmogorov–Smirnov distance is evaluated."""
 
@@ -202,8 +204,13 @@ def _censored(
 ) -> Fitted:
     ll = _censored_log_likelihood(distribution, events, censored)
     cdf = cdf_of(distribution)
+    # Compared where the curve still rests on MIN_AT_RISK customers: its far tail is noise.
     distance = max(
-        (abs(survival - (1 - cdf(t))) for t, survival in kaplan_meier(events, censored)),
+        (
+            abs(survival - (1 - cdf(t)))
+            for t, survival, at_risk in kaplan_meier(events, censored)
+            if at_risk >= MIN_AT_RISK
+        ),
         default=0.0,
     )
     return Fitted(distribution, family, parameters, ll, 2 * k - 2 * ll, distance, "km_distance")
@@ -298,8 +305,10 @@ def nelder_mead(
     return simplex[min(range(3), key=values.__getitem__)]
 
 
-def kaplan_meier(events: dict[float, int], censored: dict[float, int]) -> list[tuple[float, float]]:
-    """The Kaplan–Meier survival just after each event time: ``[(t, S(t)), ...]``.
+def kaplan_meier(
+    events: dict[float, int], censored: dict[float, int]
+) -> list[tuple[float, float, int]]:
+    """The Kaplan–Meier survival just after each event time: ``[(t, S(t), at risk), ...]``.
 
     A value censored at the same time as an event is taken to be at risk at it.
     """
@@ -311,6 +320,6 @@ def kaplan_meier(events: dict[float, int], censored: dict[float, int]) -> list[t
         died = events.get(t, 0)
         if died and at_risk > 0:
             survival *= 1 - died / at_risk
-            curve.append((t, survival))
+            curve.append((t, survival, at_risk))
         at_risk -= died + censored.get(t, 0)
     return curve

@@ -55,6 +55,26 @@ class StreamFit:
     mean_duration: float | None
     mean_patience: float | None
     """Exponential censored MLE of this stream's patience (None: nobody left)."""
+    work_fits: list[Fitted] = field(default_factory=list)
+    """This stream's own work fits, best first (empty: too few chats, MIN_WORK_CHATS)."""
+    patience_fits: list[Fitted] = field(default_factory=list)
+    """This stream's own patience fits (empty: fewer than MIN_ABANDONED left)."""
+
+    @property
+    def handle_time(self) -> Distribution | None:
+        """This AI agent's own work distribution, rounded (None: the workload's applies)."""
+        return rounded(self.work_fits[0].distribution) if self.work_fits else None
+
+    @property
+    def patience(self) -> Distribution | None:
+        """This AI agent's own patience, rounded (None: the workload's applies)."""
+        return rounded(self.patience_fits[0].distribution) if self.patience_fits else None
+
+
+MIN_WORK_CHATS = 50
+"""Fewest served chats for an AI agent to get its own handle_time."""
+MIN_ABANDONED = 20
+"""Fewest abandoned chats for an AI agent to get its own patience."""
 
 
 @dataclass
@@ -173,11 +193,13 @@ def _streams(
     waits: dict[str, float] = {}
     left: Counter[str] = Counter()
     chats: Counter[str] = Counter()
+    pairs: dict[str, list[tuple[float, bool]]] = {}
     for i in range(len(export)):
         name = stream_of(i)
         chats[name] += 1
         waits[name] = waits.get(name, 0.0) + export.wait[i]
         left[name] += export.abandoned[i]
+        pairs.setdefault(name, []).append((export.wait[i], bool(export.abandoned[i])))
     result = []
     for stream in counts:
         total = sum(stream.languages.values())
@@ -195,6 +217,12 @@ def _streams(
                 mean_work=_mean(works.get(name, [])),
                 mean_duration=_mean(durations.get(name, [])),
                 mean_patience=waits[name] / left[name] if left[name] else None,
+                work_fits=fit_complete(works[name])
+                if len(works.get(name, [])) >= MIN_WORK_CHATS
+                else [],
+                patience_fits=fit_patience(patience_sample(pairs[name]))
+                if left[name] >= MIN_ABANDONED
+                else [],
             )
         )
     return result

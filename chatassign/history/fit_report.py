@@ -48,6 +48,8 @@ def fit_report(fit: DeskFit, *, notes: list[str]) -> dict[str, object]:
                 "mean_work_s": _round(s.mean_work),
                 "mean_duration_s": _round(s.mean_duration),
                 "mean_patience_s": _round(s.mean_patience),
+                "handle_time": None if s.handle_time is None else _fitted(s.work_fits),
+                "patience": None if s.patience is None else _fitted(s.patience_fits),
             }
             for s in fit.streams
         ],
