@@ -8,13 +8,17 @@ handoff; the horizon ends with the interval of the last one.
 
 from __future__ import annotations
 
-import bisect
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
+import numpy as np
+import numpy.typing as npt
+
 from chatassign.errors import UsageError
 from chatassign.history.export import NO_VALUE, Export
+
+Floats = npt.NDArray[np.float64]
 
 WEEKDAY = "weekday"
 WHOLE = "whole"
@@ -35,19 +39,17 @@ class Period:
     day_slots: tuple[int, ...]
     """For each recorded date (first to last), its index in ``dates``, or -1."""
 
-    def position(self, epoch: float, midnights: list[float]) -> float | None:
-        """Seconds from its day's time 0 of an instant in a fitted day's window, else None."""
+    def positions(self, epochs: Floats, midnights: list[float]) -> Floats:
+        """Seconds from their day's time 0 of each instant; NaN outside the fitted days."""
         if self.kind == WHOLE:
-            offset = epoch - self.origins[0]
-            return offset if 0 <= offset < self.horizon else None
-        day = bisect.bisect_right(midnights, epoch) - 1
-        if day < 0 or day >= len(self.day_slots):
-            return None
-        slot = self.day_slots[day]
-        if slot < 0:
-            return None
-        offset = epoch - self.origins[slot]
-        return offset if 0 <= offset < self.horizon else None
+            offsets = epochs - self.origins[0]
+        else:
+            day = np.searchsorted(np.array(midnights), epochs, side="right") - 1
+            slots = np.array([*self.day_slots, -1, -1])  # -1: not a fitted day
+            slot = slots[np.clip(day, -1, len(self.day_slots))]
+            origins = np.array([*self.origins, np.nan])
+            offsets = epochs - origins[np.where(slot < 0, len(self.origins), slot)]
+        return np.where((offsets >= 0) & (offsets < self.horizon), offsets, np.nan)
 
 
 def local_midnights(first: date, last: date, zone: tzinfo) -> list[float]:
@@ -91,15 +93,14 @@ def choose_period(
             raise UsageError(f"--day: {wanted} is outside the export ({first} to {last})")
         chosen = [wanted]
     slots = [chosen.index(d) if d in chosen else -1 for d in recorded]
-    clocks = [
-        t - midnights[index]
-        for t in export.handed_off
-        if slots[index := bisect.bisect_right(midnights, t) - 1] >= 0
-    ]
-    if not clocks:
+    handed = export.view().handed_off
+    day_of = np.searchsorted(np.array(midnights), handed, side="right") - 1
+    chosen_days = np.isin(day_of, [i for i, slot in enumerate(slots) if slot >= 0])
+    clocks = handed[chosen_days] - np.array(midnights)[day_of[chosen_days]]
+    if not len(clocks):
         raise UsageError(f"no handoff on the chosen day ({chosen[0]})")
-    start = math.floor(min(clocks) / interval) * interval
-    end = math.ceil(max(clocks) / interval + 1e-9) * interval
+    start = math.floor(float(clocks.min()) / interval) * interval
+    end = math.ceil(float(clocks.max()) / interval + 1e-9) * interval
     origins = tuple(midnights[recorded.index(d)] + start for d in chosen)
     kind = WEEKDAY if day == WEEKDAY else "date"
     return Period(kind, tuple(chosen), origins, end - start, start, tuple(slots)), midnights
@@ -110,6 +111,8 @@ class StreamCounts:
     """One stream's handoffs per interval of the fitted day, summed over its days."""
 
     name: str
+    code: int
+    """The stream's AI agent code in the export (NO_VALUE: chats without one)."""
     counts: list[int]
     languages: dict[str, int]
 
@@ -119,27 +122,23 @@ def count_handoffs(
 ) -> tuple[list[StreamCounts], int]:
     """Handoffs per stream (AI agent) per interval, and how many fell outside the period.
 
-    Chats without an AI agent form the stream ``default``.
+    Chats without an AI agent form the stream ``default``. Languages count over the
+    whole export.
     """
     slots = max(1, round(period.horizon / interval))
-    names = export.names["ai_agent"]
-    streams: dict[int, StreamCounts] = {}
-    languages = export.names["language"]
-    outside = 0
-    codes, language_codes = export.codes["ai_agent"], export.codes["language"]
-    for i, t in enumerate(export.handed_off):
-        code = codes[i]
-        stream = streams.get(code)
-        if stream is None:
-            name = default if code == NO_VALUE else names[code]
-            stream = streams[code] = StreamCounts(name, [0] * slots, {})
-        language = language_codes[i]
-        if language != NO_VALUE:
-            key = languages[language]
-            stream.languages[key] = stream.languages.get(key, 0) + 1
-        offset = period.position(t, midnights)
-        if offset is None:
-            outside += 1
-            continue
-        stream.counts[min(int(offset // interval), slots - 1)] += 1
-    return sorted(streams.values(), key=lambda s: s.name), outside
+    columns = export.view()
+    codes, language_codes = columns.codes["ai_agent"], columns.codes["language"]
+    offsets = period.positions(columns.handed_off, midnights)
+    inside = ~np.isnan(offsets)
+    slot = np.minimum((offsets[inside] // interval).astype(np.int64), slots - 1)
+    streams = []
+    for code in np.unique(codes).tolist():
+        mine = codes == code
+        counts = np.bincount(slot[mine[inside]], minlength=slots)
+        spoken = np.bincount(language_codes[mine & (language_codes != NO_VALUE)])
+        languages = {
+            export.names["language"][i]: int(n) for i, n in enumerate(spoken.tolist()) if n
+        }
+        name = default if code == NO_VALUE else export.names["ai_agent"][code]
+        streams.append(StreamCounts(name, code, counts.tolist(), languages))
+    return sorted(streams, key=lambda s: s.name), int((~inside).sum())

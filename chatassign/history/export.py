@@ -24,6 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+import numpy as np
+import numpy.typing as npt
+
 from chatassign.errors import ExportError
 from chatassign.history.mapping import ExportMapping
 from chatassign.history.timestamps import TimestampParser
@@ -80,6 +83,27 @@ class Export:
         """Whether chat ``index`` was assigned to an agent."""
         return not self.abandoned[index]
 
+    def view(self) -> Columns:
+        """The columns as numpy arrays (the float columns without a copy)."""
+        return Columns(
+            handed_off=np.frombuffer(self.handed_off) if len(self) else np.zeros(0),
+            wait=np.frombuffer(self.wait) if len(self) else np.zeros(0),
+            duration=np.frombuffer(self.duration) if len(self) else np.zeros(0),
+            abandoned=np.frombuffer(bytes(self.abandoned), dtype=np.uint8).astype(bool),
+            codes={name: np.array(self.codes[name], dtype=np.int64) for name in CATEGORIES},
+        )
+
+
+@dataclass(frozen=True)
+class Columns:
+    """An export's columns as arrays (see :class:`Export` for their meaning)."""
+
+    handed_off: npt.NDArray[np.float64]
+    wait: npt.NDArray[np.float64]
+    duration: npt.NDArray[np.float64]
+    abandoned: npt.NDArray[np.bool_]
+    codes: dict[str, npt.NDArray[np.int64]]
+
 
 class RowError(Exception):
     """One value of one row is wrong; ``column`` is the export's column name."""
@@ -89,11 +113,16 @@ class RowError(Exception):
         self.column = column
 
 
-Getter = Callable[[list[str | None]], str | None]
+Values = list[str | None]
+Reader = Callable[[Values], float | None]
 
 
 class _RowParser:
-    """Turns one row's mapped values into a chat, or raises RowError."""
+    """Turns one row's mapped values into a chat, or raises RowError.
+
+    Each field gets its own small reader function, built once: reading a row is then
+    a handful of calls, which matters on a million rows.
+    """
 
     def __init__(self, mapping: ExportMapping, export: Export) -> None:
         self.mapping = mapping
@@ -101,71 +130,101 @@ class _RowParser:
         self.times = TimestampParser(mapping.timezone)
         self.position = {name: i for i, name in enumerate(mapping.source_columns)}
         self._interned: dict[str, dict[str, int]] = {name: {} for name in CATEGORIES}
+        self.handed = self._stamp("handed_off_at")
+        self.assigned = self._stamp("assigned_at")
+        self.closed = self._stamp("closed_at")
+        self.left = self._stamp("abandoned_at")
+        self.wait = self._seconds("wait")
+        self.handle = self._seconds("handle_time")
+        self.texts = [(name, self._text(name)) for name in (*CATEGORIES, "outcome")]
+        self.needs_agent = "agent" in mapping.columns
 
-    def value(self, values: list[str | None], name: str) -> str | None:
-        """The value of chatassign field ``name`` (None if unmapped or missing)."""
+    def _text(self, name: str) -> Callable[[Values], str | None]:
         column = self.mapping.columns.get(name)
         if not isinstance(column, str):
-            return None
-        text = values[self.position[column]]
-        return None if text is None or text in self.mapping.missing else text
+            return lambda values: None
+        index, missing = self.position[column], self.mapping.missing
 
-    def timestamp(self, values: list[str | None], name: str) -> float | None:
-        """Epoch seconds of timestamp field ``name``; None when unmapped or missing."""
+        def read(values: Values) -> str | None:
+            text = values[index]
+            return None if text is None or text in missing else text
+
+        return read
+
+    def _stamp(self, name: str) -> Reader:
+        """A reader of timestamp field ``name``: epoch seconds, None when unmapped or missing."""
         column = self.mapping.columns.get(name)
+        missing, parse = self.mapping.missing, self.times.parse
         if column is None:
-            return None
+            return lambda values: None
         if isinstance(column, str):
-            text = self.value(values, name)
+            index = self.position[column]
+
+            def read(values: Values) -> float | None:
+                text = values[index]
+                if text is None or text in missing:
+                    return None
+                try:
+                    return parse(text)
+                except ValueError as error:
+                    raise RowError(column, f"{_shown(text)} is {error}") from None
+
+            return read
+        first, second = (self.position[c] for c in column)
+        pair = self.times.parse_pair
+
+        def read_pair(values: Values) -> float | None:
+            date, time = values[first], values[second]
+            if date is None or date in missing:
+                return None
+            if time is None or time in missing:
+                raise RowError(column[1], "the time is missing while the date is given")
+            try:
+                return pair(date, time)
+            except ValueError as error:
+                shown = _shown(f"{date} {time}")
+                raise RowError(f"{column[0]}+{column[1]}", f"{shown} is {error}") from None
+
+        return read_pair
+
+    def _seconds(self, name: str) -> Reader:
+        """A reader of duration field ``name`` in seconds (non-negative, finite)."""
+        text_of = self._text(name)
+        column = self._column(name)
+
+        def read(values: Values) -> float | None:
+            text = text_of(values)
             if text is None:
                 return None
             try:
-                return self.times.parse(text)
-            except ValueError as error:
-                raise RowError(column, f"{_shown(text)} is {error}") from None
-        date, time = (values[self.position[c]] for c in column)
-        if date is None or date in self.mapping.missing:
-            return None
-        if time is None or time in self.mapping.missing:
-            raise RowError(column[1], "the time is missing while the date is given")
-        try:
-            return self.times.parse_pair(date, time)
-        except ValueError as error:
-            raise RowError(
-                f"{column[0]}+{column[1]}", f"{_shown(date + ' ' + time)} is {error}"
-            ) from None
+                number = float(text)
+            except ValueError:
+                number = math.nan
+            if not math.isfinite(number) or number < 0:
+                raise RowError(column, f"{_shown(text)} is not a number of seconds")
+            return number
 
-    def seconds(self, values: list[str | None], name: str) -> float | None:
-        """A duration field in seconds (non-negative, finite); None when missing."""
-        text = self.value(values, name)
-        if text is None:
-            return None
-        try:
-            number = float(text)
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number) or number < 0:
-            raise RowError(self._column(name), f"{_shown(text)} is not a number of seconds")
-        return number
+        return read
 
-    def add(self, values: list[str | None]) -> str | None:
+    def add(self, values: Values) -> str | None:
         """Parse and store one row; the reason when it is ignored on purpose."""
-        meaning = self._meaning(values)
+        texts = {name: read(values) for name, read in self.texts}
+        meaning = self._meaning(texts["outcome"])
         if meaning == "ignore":
-            return f"outcome {self.value(values, 'outcome')!r} (ignore)"
-        handed = self.timestamp(values, "handed_off_at")
+            return f"outcome {texts['outcome']!r} (ignore)"
+        handed = self.handed(values)
         if handed is None:
             raise RowError(self._column("handed_off_at"), "the handoff time is missing")
-        assigned = self.timestamp(values, "assigned_at")
-        wait = self.seconds(values, "wait")
+        assigned = self.assigned(values)
+        wait = self.wait(values)
         if meaning is None:
             # Without an outcome column a chat is served when it was assigned to someone.
-            taken = wait is not None and self.value(values, "agent") is not None
+            taken = wait is not None and texts["agent"] is not None
             meaning = "served" if assigned is not None or taken else "abandoned"
-        if meaning == "served" and assigned is None and wait is not None:
-            assigned = handed + wait
         if meaning == "served":
-            wait, duration = self._served(values, handed, assigned)
+            if assigned is None and wait is not None:
+                assigned = handed + wait
+            wait, duration = self._served(values, texts, handed, assigned)
         else:
             wait, duration = self._abandoned(values, handed, wait), math.nan
         export = self.export
@@ -174,63 +233,54 @@ class _RowParser:
         export.duration.append(duration)
         export.abandoned.append(meaning == "abandoned")
         for category in CATEGORIES:
-            export.codes[category].append(self._code(category, self.value(values, category)))
+            export.codes[category].append(self._code(category, texts[category]))
         return None
 
     def _served(
-        self, values: list[str | None], handed: float, assigned: float | None
+        self, values: Values, texts: dict[str, str | None], handed: float, assigned: float | None
     ) -> tuple[float, float]:
         if assigned is None:
-            raise RowError(
-                self._column("assigned_at", "wait"), "a served chat needs its assignment time"
-            )
+            column = self._column("assigned_at", "wait")
+            raise RowError(column, "a served chat needs its assignment time")
         if assigned < handed:
-            raise RowError(
-                self._column("assigned_at", "wait"), "the assignment is before the handoff"
-            )
-        closed = self.timestamp(values, "closed_at")
+            column = self._column("assigned_at", "wait")
+            raise RowError(column, "the assignment is before the handoff")
+        closed = self.closed(values)
         if closed is None:
-            handle = self.seconds(values, "handle_time")
+            handle = self.handle(values)
             closed = None if handle is None else assigned + handle
         if closed is None:
             raise RowError(self._column("closed_at", "handle_time"), "a served chat needs its end")
         if closed < assigned:
-            raise RowError(
-                self._column("closed_at", "handle_time"), "the chat ends before it was assigned"
-            )
-        if "agent" in self.mapping.columns and self.value(values, "agent") is None:
+            column = self._column("closed_at", "handle_time")
+            raise RowError(column, "the chat ends before it was assigned")
+        if self.needs_agent and texts["agent"] is None:
             raise RowError(self._column("agent"), "a served chat needs its agent")
         return assigned - handed, closed - assigned
 
-    def _abandoned(self, values: list[str | None], handed: float, wait: float | None) -> float:
-        left = self.timestamp(values, "abandoned_at")
+    def _abandoned(self, values: Values, handed: float, wait: float | None) -> float:
+        left = self.left(values)
         if left is None and wait is not None:
             left = handed + wait
         if left is None:
-            left = self.timestamp(values, "closed_at")
+            left = self.closed(values)
+        column = self._column("abandoned_at", "closed_at", "wait")
         if left is None:
-            column = self._column("abandoned_at", "closed_at", "wait")
             raise RowError(column, "an abandoned chat needs the time the customer left")
         if left < handed:
-            raise RowError(
-                self._column("abandoned_at", "closed_at", "wait"),
-                "the customer left before the handoff",
-            )
+            raise RowError(column, "the customer left before the handoff")
         return left - handed
 
-    def _meaning(self, values: list[str | None]) -> str | None:
+    def _meaning(self, text: str | None) -> str | None:
         outcomes = self.mapping.outcomes
         if outcomes is None:
             return None
-        text = self.value(values, "outcome")
         if text is None:
             raise RowError(self._column("outcome"), "the outcome is missing")
         meaning = outcomes.get(text)
         if meaning is None:
-            raise RowError(
-                self._column("outcome"),
-                f"unknown outcome {_shown(text)}; list it under `outcomes:`",
-            )
+            message = f"unknown outcome {_shown(text)}; list it under `outcomes:`"
+            raise RowError(self._column("outcome"), message)
         return meaning
 
     def _code(self, category: str, text: str | None) -> int:

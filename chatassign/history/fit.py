@@ -11,10 +11,12 @@ the chosen days.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from chatassign.distributions import Distribution, Exponential, Gamma, Lognormal
+from chatassign.errors import UsageError
 from chatassign.history.arrivals import Period, StreamCounts, choose_period, count_handoffs
 from chatassign.history.distfit import Fitted, fit_complete
 from chatassign.history.export import NO_VALUE, Export
@@ -117,8 +119,8 @@ class DeskFit:
     @property
     def mean_duration(self) -> float:
         """The naive estimate of work: the mean recorded duration."""
-        values = [self.export.duration[i] for i in self.loads.chats]
-        return math.fsum(values) / len(values) if values else 0.0
+        values = self.export.view().duration[self.loads.chats]
+        return float(values.mean()) if len(values) else 0.0
 
 
 def rounded(distribution: Distribution) -> Distribution:
@@ -141,14 +143,11 @@ def fit_desk(export: Export, mapping: ExportMapping, options: FitOptions) -> Des
     )
     loads = measure_loads(export)
     if not len(loads.chats):
-        from chatassign.errors import UsageError
-
         raise UsageError("the export holds no served chat; work cannot be fitted")
     work = estimate_work(loads, export)
-    sample = patience_sample(
-        (export.wait[i], bool(export.abandoned[i])) for i in range(len(export))
-    )
-    abandoned_waits = [export.wait[i] for i in range(len(export)) if export.abandoned[i]]
+    columns = export.view()
+    sample = patience_sample(columns.wait, columns.abandoned)
+    abandoned_waits = columns.wait[columns.abandoned]
     fit = DeskFit(
         export=export,
         options=options,
@@ -160,9 +159,7 @@ def fit_desk(export: Export, mapping: ExportMapping, options: FitOptions) -> Des
         work_fits=fit_complete(work.work),
         patience_fits=fit_patience(sample),
         patience_counts=(sample.abandoned, sample.served),
-        naive_patience=math.fsum(abandoned_waits) / len(abandoned_waits)
-        if abandoned_waits
-        else None,
+        naive_patience=float(abandoned_waits.mean()) if len(abandoned_waits) else None,
         shifts=_shifts(export, period, midnights, options),
         agent_teams=_shares(export, "agent", "team"),
         stream_teams=_shares(export, "ai_agent", "team", default=DEFAULT_STREAM),
@@ -179,49 +176,36 @@ def _streams(
     interval: float,
 ) -> list[StreamFit]:
     days = len(period.dates) if period.kind != "whole" else 1
-    codes = export.codes["ai_agent"]
-    names = export.names["ai_agent"]
-
-    def stream_of(i: int) -> str:
-        return DEFAULT_STREAM if codes[i] == NO_VALUE else names[codes[i]]
-
-    works: dict[str, list[float]] = {}
-    durations: dict[str, list[float]] = {}
-    for row, i in enumerate(loads.chats):
-        works.setdefault(stream_of(i), []).append(work.work[row])
-        durations.setdefault(stream_of(i), []).append(export.duration[i])
-    waits: dict[str, float] = {}
-    left: Counter[str] = Counter()
-    chats: Counter[str] = Counter()
-    pairs: dict[str, list[tuple[float, bool]]] = {}
-    for i in range(len(export)):
-        name = stream_of(i)
-        chats[name] += 1
-        waits[name] = waits.get(name, 0.0) + export.wait[i]
-        left[name] += export.abandoned[i]
-        pairs.setdefault(name, []).append((export.wait[i], bool(export.abandoned[i])))
+    columns = export.view()
+    codes = columns.codes["ai_agent"]
+    served_codes = codes[loads.chats]
     result = []
     for stream in counts:
         total = sum(stream.languages.values())
         languages = {k: v / total for k, v in sorted(stream.languages.items())} if total else {}
-        name = stream.name
+        code = stream.code
+        mine = codes == code
+        works = work.work[served_codes == code]
+        durations = columns.duration[loads.chats][served_codes == code]
+        left = int(columns.abandoned[mine].sum())
+        waited = float(columns.wait[mine].sum())
         result.append(
             StreamFit(
-                name=name,
+                name=stream.name,
                 counts=stream.counts,
                 rates=[c / (days * interval) for c in stream.counts],
                 languages=languages,
                 volume=sum(stream.counts) / days,
-                chats=chats[name],
-                abandoned=left[name],
-                mean_work=_mean(works.get(name, [])),
-                mean_duration=_mean(durations.get(name, [])),
-                mean_patience=waits[name] / left[name] if left[name] else None,
-                work_fits=fit_complete(works[name])
-                if len(works.get(name, [])) >= MIN_WORK_CHATS
-                else [],
-                patience_fits=fit_patience(patience_sample(pairs[name]))
-                if left[name] >= MIN_ABANDONED
+                chats=int(mine.sum()),
+                abandoned=left,
+                mean_work=float(works.mean()) if len(works) else None,
+                mean_duration=float(durations.mean()) if len(durations) else None,
+                mean_patience=waited / left if left else None,
+                work_fits=fit_complete(works) if len(works) >= MIN_WORK_CHATS else [],
+                patience_fits=fit_patience(
+                    patience_sample(columns.wait[mine], columns.abandoned[mine])
+                )
+                if left >= MIN_ABANDONED
                 else [],
             )
         )
@@ -257,19 +241,23 @@ def _shares(
     export: Export, owner: str, category: str, *, default: str | None = None
 ) -> dict[str, list[str]]:
     """Owner name -> the names of ``category`` with at least SHARE of its served chats."""
-    counts: dict[str, Counter[str]] = {}
-    owners, members = export.codes[owner], export.codes[category]
-    for i in range(len(export)):
-        if export.abandoned[i] or members[i] == NO_VALUE:
-            continue
-        code = owners[i]
-        if code == NO_VALUE and default is None:
-            continue
-        name = default if code == NO_VALUE else export.names[owner][code]
-        assert name is not None
-        counts.setdefault(name, Counter())[export.names[category][members[i]]] += 1
+    columns = export.view()
+    owners, members = columns.codes[owner], columns.codes[category]
+    keep = ~columns.abandoned & (members != NO_VALUE)
+    if default is None:
+        keep &= owners != NO_VALUE
+    width = len(export.names[category])
+    pairs = np.bincount(
+        (owners[keep] - NO_VALUE) * width + members[keep],
+        minlength=(len(export.names[owner]) + 1) * width,
+    ).reshape(-1, width)
     result = {}
-    for name, counter in sorted(counts.items()):
-        total = sum(counter.values())
-        result[name] = sorted(team for team, n in counter.items() if n >= SHARE * total)
-    return result
+    for row, counter in enumerate(pairs):
+        total = int(counter.sum())
+        if not total:
+            continue
+        name = default if row == 0 else export.names[owner][row - 1]
+        assert name is not None
+        teams = [export.names[category][j] for j in np.flatnonzero(counter >= SHARE * total)]
+        result[name] = sorted(teams)
+    return dict(sorted(result.items()))

@@ -9,8 +9,10 @@ grouped to 0.1 s, which keeps the censored likelihood cheap on a million rows.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
 
 from chatassign.history.distfit import Fitted, fit_censored
 
@@ -36,17 +38,20 @@ class PatienceSample:
         return sum(self.censored.values())
 
 
-def patience_sample(waits: Iterable[tuple[float, bool]]) -> PatienceSample:
-    """Group ``(wait seconds, abandoned)`` pairs; served waits of 0 carry no information."""
-    events: Counter[float] = Counter()
-    censored: Counter[float] = Counter()
-    for wait, abandoned in waits:
-        value = round(wait / RESOLUTION) * RESOLUTION
-        if abandoned:
-            events[value] += 1
-        elif value > 0:
-            censored[value] += 1
-    return PatienceSample(events, censored)
+def patience_sample(
+    waits: npt.NDArray[np.float64], abandoned: npt.NDArray[np.bool_]
+) -> PatienceSample:
+    """Group waits (seconds) and whether each customer left; served waits of 0 say nothing."""
+    steps = np.round(waits / RESOLUTION).astype(np.int64)
+
+    def grouped(selected: npt.NDArray[np.int64]) -> Counter[float]:
+        values, counts = np.unique(selected, return_counts=True)
+        return Counter(
+            {round(int(v) * RESOLUTION, 1): int(c) for v, c in zip(values, counts, strict=True)}
+        )
+
+    served = steps[~abandoned]
+    return PatienceSample(grouped(steps[abandoned]), grouped(served[served > 0]))
 
 
 def fit_patience(sample: PatienceSample) -> list[Fitted]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from chatassign.history.export import NO_VALUE, Export
 
 Window = tuple[float, float]
@@ -16,14 +18,30 @@ Window = tuple[float, float]
 
 def online_windows(export: Export, *, gap: float) -> dict[int, list[Window]]:
     """Agent code -> their online windows (epoch seconds), in time order."""
-    busy: dict[int, list[Window]] = {}
-    agents = export.codes["agent"]
-    for i in range(len(export)):
-        if export.abandoned[i] or agents[i] == NO_VALUE:
-            continue
-        start = export.handed_off[i] + export.wait[i]
-        busy.setdefault(agents[i], []).append((start, start + export.duration[i]))
-    return {agent: merge_windows(spans, gap=gap) for agent, spans in busy.items()}
+    columns = export.view()
+    agents = columns.codes["agent"]
+    keep = ~columns.abandoned & (agents != NO_VALUE)
+    start = (columns.handed_off + columns.wait)[keep]
+    end = start + columns.duration[keep]
+    owner = agents[keep]
+    order = np.lexsort((start, owner))
+    start, end, owner = start[order], end[order], owner[order]
+    if not len(start):
+        return {}
+    # The latest close so far, per agent (an offset per agent keeps the running maximum
+    # from crossing agents), then a new window wherever the next chat starts more than
+    # ``gap`` after it.
+    span = float(end.max() - start.min()) + gap + 1.0
+    base = owner * span - float(start.min())
+    reach = np.maximum.accumulate(end + base) - base
+    new = np.ones(len(start), dtype=bool)
+    new[1:] = (owner[1:] != owner[:-1]) | (start[1:] - reach[:-1] > gap)
+    firsts = np.flatnonzero(new)
+    lasts = np.append(firsts[1:] - 1, len(start) - 1)
+    windows: dict[int, list[Window]] = {}
+    for first, last in zip(firsts.tolist(), lasts.tolist(), strict=True):
+        windows.setdefault(int(owner[first]), []).append((float(start[first]), float(reach[last])))
+    return windows
 
 
 def merge_windows(spans: Sequence[Window], *, gap: float) -> list[Window]:

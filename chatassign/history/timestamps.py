@@ -9,7 +9,7 @@ is local time in the mapping's time zone.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 
 _LOOSE = re.compile(
     r"\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]+(\d{1,2}):(\d{1,2})(?::(\d{1,2})(\.\d+)?)?)?"
@@ -19,15 +19,15 @@ _EPOCH = re.compile(r"\s*-?\d+(\.\d*)?\s*$")
 
 
 class TimestampParser:
-    """Turns export text into epoch seconds; caches the zone's offset per local hour."""
+    """Turns export text into epoch seconds; caches the epoch of each local hour."""
 
     def __init__(self, zone: tzinfo) -> None:
         self.zone = zone
-        self._offsets: dict[tuple[int, int, int, int], timedelta] = {}
+        self._hours: dict[int, float] = {}
 
     def parse(self, text: str) -> float:
         """Epoch seconds of ``text``; ValueError with a short reason if it is no timestamp."""
-        if _EPOCH.match(text):
+        if text[4:5] != "-" and _EPOCH.match(text):
             return float(text)
         try:
             moment = datetime.fromisoformat(text)
@@ -43,13 +43,14 @@ class TimestampParser:
         """Epoch seconds of ``moment``; naive means local time in the zone."""
         if moment.tzinfo is not None:
             return moment.timestamp()
-        # DST changes fall on whole hours, so the offset of a local hour is cached.
-        key = (moment.year, moment.month, moment.day, moment.hour)
-        offset = self._offsets.get(key)
-        if offset is None:
-            offset = moment.replace(tzinfo=self.zone).utcoffset() or timedelta(0)
-            self._offsets[key] = offset
-        return (moment.replace(tzinfo=UTC) - offset).timestamp()
+        # DST changes fall on whole hours, so the epoch of each local hour is cached:
+        # this is most of the time of reading an export.
+        key = moment.toordinal() * 24 + moment.hour
+        base = self._hours.get(key)
+        if base is None:
+            hour = moment.replace(minute=0, second=0, microsecond=0, tzinfo=self.zone)
+            base = self._hours[key] = hour.timestamp()
+        return base + moment.minute * 60 + moment.second + moment.microsecond / 1e6
 
     def local(self, epoch: float) -> datetime:
         """The local wall-clock time of ``epoch`` in the zone."""

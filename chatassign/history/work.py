@@ -18,118 +18,89 @@ are pooled with the level below (the scenario's last slowdown value repeats).
 
 from __future__ import annotations
 
-import bisect
-import math
-from array import array
 from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
 
 from chatassign.history.export import NO_VALUE, Export
 
 MIN_CHATS = 50
 """Fewest chats assigned at a load level for it to get its own slowdown factor."""
+MAX_LEVELS = 12
+"""Load levels measured separately at most (higher loads are pooled with this one)."""
+WAIT_BANDS = (0.0, 60.0, 300.0)
+"""Seconds: a chat's wait before assignment, banded, is one of the instruments."""
+MIN_CELL = 5
+"""Cells with fewer chats (in either half) are left out of the moment equations."""
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)
 class Loads:
     """Each served chat's time at each load level of its agent (pooled at ``levels``)."""
 
-    chats: array[int]
-    """Indices (into the export) of the chats measured, in measurement order."""
-    start_level: array[int]
-    """The agent's load just after each chat was assigned (1 = alone), capped at ``levels``."""
-    exposure: array[float]
-    """Seconds at levels 1..levels, ``levels`` values per chat, in ``chats`` order."""
+    chats: Ints
+    """Indices (into the export) of the chats measured."""
+    start_level: Ints
+    """The agent's load just after each chat was assigned (1 = alone), pooled."""
+    exposure: Floats
+    """Seconds at levels 1..levels, one row per chat (the last column: that level or more)."""
     levels: int
     max_concurrency: int
     """The most chats any agent held at once."""
-    by_agent: dict[int, int]
-    """Agent code -> the most chats they held at once."""
 
 
-def measure_loads(export: Export, *, max_levels: int = 12) -> Loads:
-    """Rebuild every agent's load from the export and measure each served chat's exposure."""
-    by_agent: dict[int, list[int]] = {}
-    agents = export.codes["agent"]
-    abandoned = export.abandoned
-    for i in range(len(export)):
-        if not abandoned[i]:
-            by_agent.setdefault(agents[i], []).append(i)
-    starts = [h + w for h, w in zip(export.handed_off, export.wait, strict=True)]
-    duration = export.duration
-    chats: array[int] = array("q")
-    start_level: array[int] = array("b")
-    exposure: array[float] = array("d")
-    peaks: dict[int, int] = {}
-    for agent, members in by_agent.items():
-        if agent == NO_VALUE:
-            continue
-        peaks[agent] = _sweep(members, starts, duration, max_levels, chats, start_level, exposure)
-    if NO_VALUE in by_agent:
-        # Without an agent there is no load to rebuild: the chat is counted as alone.
-        for i in by_agent[NO_VALUE]:
-            chats.append(i)
-            start_level.append(1)
-            exposure.extend([duration[i]] + [0.0] * (max_levels - 1))
-    peak = max(peaks.values(), default=1)
-    levels = min(max(peak, 1), max_levels)
-    return pool_levels(Loads(chats, start_level, exposure, max_levels, peak, peaks), levels)
+def measure_loads(export: Export) -> Loads:
+    """Rebuild every agent's load from the export and measure each served chat's exposure.
+
+    All agents at once: every assignment (+1) and close (−1) sorted by agent and time
+    (a close before an assignment at the same instant, a chat's own close after its
+    assignment); the running sum is the load; the cumulative time spent at each level,
+    read at a chat's two events, is its exposure.
+    """
+    abandoned = np.frombuffer(export.abandoned, dtype=np.uint8).astype(bool)
+    agents = np.frombuffer(export.codes["agent"], dtype=np.int32).astype(np.int64)
+    chats = np.flatnonzero(~abandoned)
+    start = np.frombuffer(export.handed_off)[chats] + np.frombuffer(export.wait)[chats]
+    end = start + np.frombuffer(export.duration)[chats]
+    owner = agents[chats]
+    # Chats without an agent have no load to rebuild: each is its own "agent", alone.
+    alone = owner == NO_VALUE
+    owner[alone] = owner.max(initial=0) + 1 + np.arange(int(alone.sum()))
+    n = len(chats)
+    if n == 0:
+        return Loads(chats, np.zeros(0, np.int64), np.zeros((0, 1)), 1, 0)
+    kind = np.concatenate([np.ones(n), np.where(end > start, 0.0, 2.0)])
+    times = np.concatenate([start, end])
+    order = np.lexsort((kind, times, np.concatenate([owner, owner])))
+    step = np.where(kind[order] == 1.0, 1, -1)
+    load = np.cumsum(step)
+    position = np.empty(2 * n, dtype=np.int64)
+    position[order] = np.arange(2 * n)
+    opened, closed = position[:n], position[n:]
+    start_load = load[opened]
+    peak = int(load.max())
+    levels = _pooled_levels(np.minimum(start_load, MAX_LEVELS), min(peak, MAX_LEVELS))
+    # Time between consecutive events, spent at the load after the first of them.
+    gaps = np.diff(times[order], append=times[order][-1])
+    exposure = np.empty((n, levels))
+    for level in range(1, levels + 1):
+        at_level = load >= level if level == levels else load == level
+        clock = np.concatenate([[0.0], np.cumsum(np.where(at_level, gaps, 0.0))])
+        exposure[:, level - 1] = clock[closed] - clock[opened]
+    return Loads(chats, np.minimum(start_load, levels), exposure, levels, peak)
 
 
-def _sweep(
-    members: list[int],
-    starts: list[float],
-    duration: array[float],
-    levels: int,
-    chats: array[int],
-    start_level: array[int],
-    exposure: array[float],
-) -> int:
-    """One agent's load over time; appends each chat's exposure; returns the peak load."""
-    opening = sorted(members, key=starts.__getitem__)
-    closes = sorted((starts[i] + duration[i], i) for i in members)
-    clock = [0.0] * (levels + 1)  # seconds spent so far at each load level (0 = idle)
-    taken: dict[int, tuple[list[float], int]] = {}
-    load, peak, last, k = 0, 0, 0.0, 0
-    n = len(opening)
-    for end, i in closes:
-        # Closes at the same time as an opening come first: the slot frees, then fills.
-        while k < n and (starts[opening[k]] < end or i not in taken):
-            chat = opening[k]
-            t = starts[chat]
-            clock[min(load, levels)] += t - last
-            last = t
-            load += 1
-            peak = max(peak, load)
-            taken[chat] = (clock.copy(), min(load, levels))
-            k += 1
-        clock[min(load, levels)] += end - last
-        last = end
-        load -= 1
-        before, level = taken.pop(i)
-        chats.append(i)
-        start_level.append(level)
-        exposure.extend([now - then for now, then in zip(clock[1:], before[1:], strict=True)])
-    return peak
-
-
-def pool_levels(loads: Loads, levels: int) -> Loads:
-    """The same loads with levels above ``levels``, or reached by too few chats, merged."""
-    counts = [0] * (loads.levels + 1)
-    for level in loads.start_level:
-        counts[level] += 1
+def _pooled_levels(start_level: Ints, top: int) -> int:
+    """The highest level such that it and every level below got MIN_CHATS assignments."""
+    counts = np.bincount(start_level, minlength=top + 1)
     keep = 1
-    while keep < levels and counts[keep + 1] >= MIN_CHATS:
+    while keep < top and counts[keep + 1] >= MIN_CHATS:
         keep += 1
-    if keep == loads.levels:
-        return loads
-    width = loads.levels
-    exposure: array[float] = array("d")
-    for row in range(len(loads.chats)):
-        values = loads.exposure[row * width : (row + 1) * width]
-        exposure.extend(values[: keep - 1])
-        exposure.append(math.fsum(values[keep - 1 :]))
-    start = array("b", [min(level, keep) for level in loads.start_level])
-    return Loads(loads.chats, start, exposure, keep, loads.max_concurrency, loads.by_agent)
+    return keep
 
 
 @dataclass(frozen=True)
@@ -140,53 +111,34 @@ class WorkEstimate:
     """``slowdown[j-1]``: how much longer a chat takes at j open chats (``slowdown[0] = 1``)."""
     method: str
     """How the slowdown was found: ``instrumented moments``, or why it was not."""
-    work: array[float]
+    work: Floats
     """Seconds of work per measured chat, in ``Loads.chats`` order."""
 
 
 def estimate_work(loads: Loads, export: Export) -> WorkEstimate:
     """The slowdown factors and every chat's work (see the module docstring)."""
-    levels = loads.levels
     rates = _moment_rates(loads, export)
     method = "instrumented moments"
     if rates is None:
-        rates, method = [1.0] * levels, "none (the moment equations are degenerate)"
-    work = array("d")
-    exposure = loads.exposure
-    for row in range(len(loads.chats)):
-        base = row * levels
-        work.append(math.fsum(rates[j] * exposure[base + j] for j in range(levels)))
+        rates, method = [1.0] * loads.levels, "none (the moment equations are degenerate)"
+    work = loads.exposure @ np.array(rates)
     return WorkEstimate(tuple(1 / r for r in rates), method, work)
 
 
-WAIT_BANDS = (0.0, 60.0, 300.0)
-"""Seconds: a chat's wait before assignment, banded, is one of the instruments."""
-MIN_CELL = 5
-"""Cells with fewer chats are left out of the moment equations."""
-
-
-def _cell_sums(loads: Loads, export: Export) -> dict[tuple[int, int, int, int], list[float]]:
-    """Per instrument cell and half of the chats: [chats, Σ T_1, ..., Σ T_K].
+def _cells(loads: Loads, export: Export) -> tuple[Ints, Ints]:
+    """Each chat's instrument cell and its stream.
 
     A cell is (stream, load at assignment, wait band, half): the first three are fixed
     before the chat's work starts and tell how crowded its agent will be; the half
     (alternate chats) serves the split-sample estimate below.
     """
-    levels = loads.levels
-    cells: dict[tuple[int, int, int, int], list[float]] = {}
-    streams, wait = export.codes["ai_agent"], export.wait
-    exposure = loads.exposure
-    for row, i in enumerate(loads.chats):
-        band = bisect.bisect_left(WAIT_BANDS, wait[i])
-        key = (streams[i], loads.start_level[row], band, row % 2)
-        sums = cells.get(key)
-        if sums is None:
-            sums = cells[key] = [0.0] * (levels + 1)
-        sums[0] += 1
-        base = row * levels
-        for j in range(levels):
-            sums[j + 1] += exposure[base + j]
-    return cells
+    streams = np.frombuffer(export.codes["ai_agent"], dtype=np.int32).astype(np.int64)
+    streams = streams[loads.chats] - NO_VALUE
+    band = np.searchsorted(WAIT_BANDS, np.frombuffer(export.wait)[loads.chats], side="left")
+    half = np.arange(len(loads.chats)) % 2
+    bands = len(WAIT_BANDS) + 1
+    group = (streams * (loads.levels + 1) + loads.start_level) * bands + band
+    return group * 2 + half, streams
 
 
 def _moment_rates(loads: Loads, export: Export) -> list[float] | None:
@@ -201,54 +153,45 @@ def _moment_rates(loads: Loads, export: Export) -> list[float] | None:
     levels = loads.levels
     if levels == 1:
         return [1.0]
-    sums = _cell_sums(loads, export)
-    halves = {
-        key[:3]: (sums[(*key[:3], 0)], sums[(*key[:3], 1)])
-        for key in sums
-        if key[3] == 0 and (*key[:3], 1) in sums
-    }
-    streams = sorted({key[0] for key in halves})
-    unknowns = levels - 1 + len(streams)
-    normal = [[0.0] * (unknowns + 1) for _ in range(unknowns)]
-    for key, (first, second) in halves.items():
-        if min(first[0], second[0]) < MIN_CELL:
-            continue
-        n = first[0] + second[0]
-        rows = []
-        for half in (first, second):
-            means = [value / half[0] for value in half[1:]]
-            row = [-m for m in means[1:]] + [0.0] * len(streams)
-            row[levels - 1 + streams.index(key[0])] = 1.0
-            rows.append((row, means[0]))
-        for (instrument, _), (row, target) in (rows, rows[::-1]):
-            for a in range(unknowns):
-                for b in range(unknowns):
-                    normal[a][b] += n * instrument[a] * row[b]
-                normal[a][unknowns] += n * instrument[a] * target
-    solution = _solve(normal)
-    if solution is None:
+    cell, stream_of_chat = _cells(loads, export)
+    cells, index = np.unique(cell, return_inverse=True)
+    counts = np.bincount(index).astype(float)
+    means = (
+        np.stack([np.bincount(index, weights=loads.exposure[:, j]) for j in range(levels)], axis=1)
+        / counts[:, None]
+    )
+    cell_stream = np.zeros(len(cells), dtype=np.int64)
+    cell_stream[index] = stream_of_chat
+    streams = np.unique(cell_stream)
+    pairs = [
+        (a, a + 1)
+        for a in range(len(cells) - 1)
+        if cells[a] % 2 == 0
+        and cells[a + 1] == cells[a] + 1
+        and min(counts[a], counts[a + 1]) >= MIN_CELL
+    ]
+    if not pairs:
         return None
-    rates = [1.0, *solution[: levels - 1]]
-    if any(not math.isfinite(r) or r <= 0.05 or r > 20 for r in rates):
+    unknowns = levels - 1 + len(streams)
+    rows = np.zeros((len(cells), unknowns))
+    rows[:, : levels - 1] = -means[:, 1:]
+    rows[np.arange(len(cells)), levels - 1 + np.searchsorted(streams, cell_stream)] = 1.0
+    targets = means[:, 0]
+    normal = np.zeros((unknowns, unknowns))
+    right = np.zeros(unknowns)
+    for a, b in pairs:
+        weight = counts[a] + counts[b]
+        for instrument, row, target in (
+            (rows[a], rows[b], targets[b]),
+            (rows[b], rows[a], targets[a]),
+        ):
+            normal += weight * np.outer(instrument, row)
+            right += weight * instrument * target
+    try:
+        solution = np.linalg.solve(normal, right)
+    except np.linalg.LinAlgError:
+        return None
+    rates = [1.0, *(float(r) for r in solution[: levels - 1])]
+    if any(not np.isfinite(r) or r <= 0.05 or r > 20 for r in rates):
         return None
     return rates
-
-
-def _solve(matrix: list[list[float]]) -> list[float] | None:
-    """Gaussian elimination with partial pivoting on an augmented matrix; None if singular."""
-    n = len(matrix)
-    rows = [row[:] for row in matrix]
-    for col in range(n):
-        pivot = max(range(col, n), key=lambda r: abs(rows[r][col]))
-        if abs(rows[pivot][col]) < 1e-12:
-            return None
-        rows[col], rows[pivot] = rows[pivot], rows[col]
-        for r in range(col + 1, n):
-            factor = rows[r][col] / rows[col][col]
-            for c in range(col, n + 1):
-                rows[r][c] -= factor * rows[col][c]
-    solution = [0.0] * n
-    for r in range(n - 1, -1, -1):
-        total = rows[r][n] - math.fsum(rows[r][c] * solution[c] for c in range(r + 1, n))
-        solution[r] = total / rows[r][r]
-    return solution
