@@ -239,3 +239,23 @@ def test_the_format_follows_the_suffix_when_not_mapped() -> None:
     mapping = ExportMapping(None, ",", ZoneInfo("UTC"), {}, None, frozenset())
     assert mapping.format_for(Path("a.jsonl.gz")) == "jsonl"
     assert mapping.format_for(Path("a.csv.gz")) == "csv"
+
+
+@pytest.mark.parametrize(
+    "mapping", [BASIC, BASIC.replace("  outcome: status\n", "").split("outcomes:")[0]]
+)
+def test_the_batch_path_stores_what_the_row_path_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mapping: str
+) -> None:
+    rows = ROWS.replace(",,,null,missed", ",,2026-03-02 09:03:00,null,missed")
+    if "outcomes" not in mapping:
+        rows = rows.replace(",spam,", ",closed,").replace(
+            "09:03:00,,,,", "09:03:00,,2026-03-02 09:04,,"
+        )
+    fast = read(tmp_path, rows, mapping=mapping)
+    monkeypatch.setattr("chatassign.history.export.add_batch", lambda parser, rows: False)
+    slow = read(tmp_path, rows, mapping=mapping)
+    for name in ("handed_off", "wait", "abandoned", "codes", "names", "ignored", "rows_read"):
+        assert getattr(fast, name) == getattr(slow, name), name
+    assert [math.isnan(d) for d in fast.duration] == [math.isnan(d) for d in slow.duration]
+    assert fast.rows_read == 4

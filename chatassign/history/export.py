@@ -15,11 +15,13 @@ from __future__ import annotations
 import contextlib
 import csv
 import gzip
+import itertools
 import json
 import math
+import operator
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -28,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from chatassign.errors import ExportError
+from chatassign.history.batch import BATCH, add_batch
 from chatassign.history.mapping import ExportMapping
 from chatassign.history.timestamps import TimestampParser
 
@@ -113,11 +116,11 @@ class RowError(Exception):
         self.column = column
 
 
-Values = list[str | None]
+Values = Sequence[str | None]
 Reader = Callable[[Values], float | None]
 
 
-class _RowParser:
+class RowParser:
     """Turns one row's mapped values into a chat, or raises RowError.
 
     Each field gets its own small reader function, built once: reading a row is then
@@ -138,6 +141,21 @@ class _RowParser:
         self.handle = self._seconds("handle_time")
         self.texts = [(name, self._text(name)) for name in (*CATEGORIES, "outcome")]
         self.needs_agent = "agent" in mapping.columns
+        self.categories = CATEGORIES
+        self.no_value = NO_VALUE
+
+    def code_of(self, category: str) -> Callable[[str], int]:
+        """A function giving the code of a name of ``category`` (new names get the next)."""
+        interned, names = self._interned[category], self.export.names[category]
+
+        def code(text: str) -> int:
+            found = interned.get(text)
+            if found is None:
+                found = interned[text] = len(interned)
+                names.append(text)
+            return found
+
+        return code
 
     def _text(self, name: str) -> Callable[[Values], str | None]:
         column = self.mapping.columns.get(name)
@@ -309,33 +327,41 @@ def read_export(path: Path, mapping: ExportMapping, *, skip_bad_rows: bool = Fal
     """
     file = str(path)
     export = Export(file=file, mapped=frozenset(mapping.columns))
-    parser = _RowParser(mapping, export)
+    parser = RowParser(mapping, export)
     errors: list[str] = []
     count = 0
     with _open(path) as handle:
         rows = _csv_rows if mapping.format_for(path) == "csv" else _jsonl_rows
-        for line, values in rows(handle, mapping, file):
-            export.rows_read += 1
-            try:
-                reason = parser.add(values)
-            except RowError as error:
-                message = f"{file}:{line}: column {error.column!r}: {error}"
-                count += 1
-                if skip_bad_rows:
-                    export.skipped += 1
-                    if len(export.skipped_examples) < SKIPPED_SHOWN:
-                        export.skipped_examples.append(message)
-                elif len(errors) < MAX_MESSAGES:
-                    errors.append(message)
+        for chunk in _batched(rows(handle, mapping, file), BATCH):
+            export.rows_read += len(chunk)
+            if add_batch(parser, [values for _, values in chunk]):
                 continue
-            if reason is not None:
-                export.ignored[reason] += 1
+            for line, values in chunk:
+                try:
+                    reason = parser.add(values)
+                except RowError as error:
+                    message = f"{file}:{line}: column {error.column!r}: {error}"
+                    count += 1
+                    if skip_bad_rows:
+                        export.skipped += 1
+                        if len(export.skipped_examples) < SKIPPED_SHOWN:
+                            export.skipped_examples.append(message)
+                    elif len(errors) < MAX_MESSAGES:
+                        errors.append(message)
+                    continue
+                if reason is not None:
+                    export.ignored[reason] += 1
     if errors:
         more = [f"... and {count - len(errors)} more"] if count > len(errors) else []
         hint = "fix the rows, or pass --skip-bad-rows to leave them out"
         header = f"{file}: {count} bad row{'s' * (count != 1)} ({hint})"
         raise ExportError("\n".join([header, *errors, *more]))
     return export
+
+
+def _batched(rows: Iterator[tuple[int, Values]], size: int) -> Iterator[list[tuple[int, Values]]]:
+    while chunk := list(itertools.islice(rows, size)):
+        yield chunk
 
 
 @contextlib.contextmanager
@@ -364,9 +390,7 @@ def _open(path: Path) -> Iterator[TextIO]:
         handle.close()
 
 
-def _csv_rows(
-    handle: TextIO, mapping: ExportMapping, file: str
-) -> Iterator[tuple[int, list[str | None]]]:
+def _csv_rows(handle: TextIO, mapping: ExportMapping, file: str) -> Iterator[tuple[int, Values]]:
     csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))
     reader = csv.reader(handle, delimiter=mapping.delimiter, strict=True)
     try:
@@ -375,17 +399,19 @@ def _csv_rows(
             raise ExportError(f"{file}: the file is empty; an export starts with a header row")
         positions = _header_positions(header, mapping, file)
         width = max(positions) + 1
+        pick = operator.itemgetter(*positions)
+        single = len(positions) == 1
         line = reader.line_num
         for row in reader:
             start, line = line + 1, reader.line_num
-            if not row:
-                continue
             if len(row) < width:
+                if not row:
+                    continue
                 raise ExportError(
                     f"{file}:{start}: the row has {len(row)} fields, fewer than the header's "
                     f"{len(header)}"
                 )
-            yield start, [row[i] for i in positions]
+            yield start, (pick(row),) if single else pick(row)
     except csv.Error as error:
         raise ExportError(f"{file}:{reader.line_num}: malformed CSV ({error})") from None
 
@@ -399,9 +425,7 @@ def _header_positions(header: list[str], mapping: ExportMapping, file: str) -> l
     return [index[name] for name in mapping.source_columns]
 
 
-def _jsonl_rows(
-    handle: TextIO, mapping: ExportMapping, file: str
-) -> Iterator[tuple[int, list[str | None]]]:
+def _jsonl_rows(handle: TextIO, mapping: ExportMapping, file: str) -> Iterator[tuple[int, Values]]:
     columns = mapping.source_columns
     for line, text in enumerate(handle, start=1):
         if not text.strip():
