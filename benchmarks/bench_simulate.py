@@ -7,10 +7,13 @@ Three measurements, each in its own child process (so its peak RSS is its own):
 * ``mmc`` — ``simulate`` on the equivalent scenario: one teamspace, 50 agents × cap 3,
   exponential handle time, every arrival handed off at once, no trace;
 * ``full`` — the same with concurrency slowdown [1, 1.2, 1.5], exponential patience
-  and 20 teams (one AI agent handing off to each).
+  and 20 teams (one AI agent handing off to each);
+* ``streams`` — ``full`` with per-AI-agent parameters: each of the 20 AI agents has
+  its own exponential handle time and patience (same means), so every customer
+  draws from its AI agent's own random streams.
 
 Every run offers 90 % of the capacity. Prints handoffs per second and the ratio to
-the baseline (goals: ≥ 0.4 for ``mmc``, ≥ 0.25 for ``full``). Each measure runs
+the baseline (goals: ≥ 0.4 for ``mmc``, ≥ 0.25 for ``full`` and ``streams``). Each measure runs
 ``--repeat`` times (default 3), alternating with baseline runs; each side counts its
 best run.
 
@@ -112,8 +115,8 @@ def bench_workspace(teams: int) -> Workspace:
     )
 
 
-def bench_scenario(handoffs: int, *, full: bool) -> Scenario:
-    """The M/M/c scenario, or the full one, sized for about ``handoffs`` handoffs."""
+def bench_scenario(handoffs: int, *, full: bool, streams: bool = False) -> Scenario:
+    """The M/M/c scenario, or the full one (per-AI-agent parameters with ``streams``)."""
     teams = 20 if full else 1
     ws = bench_workspace(teams)
     # Team sizes differ (50 agents over 20 teams): offer each its share of the load.
@@ -128,6 +131,8 @@ def bench_scenario(handoffs: int, *, full: bool) -> Scenario:
             (RateSegment(math.inf, rate * size / AGENTS),),
             1.0,
             Constant(0.0),
+            handle_time=Exponential(HANDLE_MEAN) if streams else None,
+            patience=Exponential(240.0) if streams else None,
         )
         for t, size in enumerate(sizes)
     )
@@ -143,9 +148,9 @@ def bench_scenario(handoffs: int, *, full: bool) -> Scenario:
     return Scenario("bench", ws, workload)
 
 
-def run_simulate(handoffs: int, *, full: bool) -> tuple[float, int]:
+def run_simulate(handoffs: int, *, full: bool, streams: bool = False) -> tuple[float, int]:
     """(handoffs per second, handoffs) of one replication, without trace."""
-    plan = plan_simulation(bench_scenario(handoffs, full=full))
+    plan = plan_simulation(bench_scenario(handoffs, full=full, streams=streams))
     began = time.perf_counter()
     (facts,) = simulate(plan, workers=1)
     elapsed = time.perf_counter() - began
@@ -158,7 +163,7 @@ def measure(name: str, handoffs: int) -> dict[str, float]:
     if name == "baseline":
         rate, count = bare_simpy(handoffs), handoffs
     else:
-        rate, count = run_simulate(handoffs, full=name == "full")
+        rate, count = run_simulate(handoffs, full=name != "mmc", streams=name == "streams")
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"rate": rate, "handoffs": count, "peak_mib": peak_kib / 1024}
 
@@ -176,7 +181,7 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs of each measure; the best one counts"
     )
-    parser.add_argument("--only", choices=("baseline", "mmc", "full"))
+    parser.add_argument("--only", choices=("baseline", "mmc", "full", "streams"))
     args = parser.parse_args()
     if args.only:
         print(json.dumps(measure(args.only, args.handoffs)))
@@ -186,8 +191,8 @@ def main() -> None:
     # does: other jobs only ever slow a run down).
     print(f"{'measure':<10} {'handoffs':>10} {'per second':>12} {'ratio':>7} {'peak MiB':>9}")
     print(f"(best of {args.repeat} runs each, alternating)")
-    goals = {"mmc": 0.4, "full": 0.25}
-    for name in ("mmc", "full"):
+    goals = {"mmc": 0.4, "full": 0.25, "streams": 0.25}
+    for name in ("mmc", "full", "streams"):
         baselines = [in_child("baseline", args.handoffs)]
         results = []
         for _ in range(args.repeat):

@@ -22,14 +22,16 @@ def bench(script: str, *args: str) -> str:
     return done.stdout
 
 
-def test_bench_simulate_prints_both_ratios() -> None:
+def test_bench_simulate_prints_every_ratio() -> None:
     out = bench("bench_simulate.py", "--handoffs", "3000", "--repeat", "1")
     lines = out.splitlines()
     assert lines[0].split() == ["measure", "handoffs", "per", "second", "ratio", "peak", "MiB"]
     assert lines[1] == "(best of 1 runs each, alternating)"
-    assert [line.split()[0] for line in lines[2:]] == ["baseline", "mmc", "baseline", "full"]
+    names = [line.split()[0] for line in lines[2:]]
+    assert names == ["baseline", "mmc", "baseline", "full", "baseline", "streams"]
     assert "(goal 0.4)" in lines[3]
     assert "(goal 0.25)" in lines[5]
+    assert "(goal 0.25)" in lines[7]
 
 
 def test_bench_engine_runs_both_sizes() -> None:
