@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from chatassign.estimate import ErlangEstimate, NoEstimate
 from chatassign.facts import AgentFacts, ReplicationFacts, StreamFacts, TeamFacts, WaitSketch
+from chatassign.quantities import DayStart
 
 WAIT_QUANTILES = (0.5, 0.9, 0.95, 0.99)
 
@@ -468,3 +469,5 @@ class SimulationReport:
     horizon: float
     warmup: float
     results: tuple[MethodResult, ...]
+    starts_at: DayStart | None = None
+    """The clock time of time 0 when the day has one (shown beside offsets)."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
@@ -140,3 +141,101 @@ def parse_rate(value: str | float) -> float:
     if math.isinf(rate):
         raise ValueError(f"bad rate {value!r}: must be finite")
     return rate
+
+
+# ------------------------------------------------------------------ clock time
+
+_CLOCK = re.compile(r"\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*")
+_CLOCK_LIKE = re.compile(r"\s*\d+:\d*(?::\d*)?\s*")
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_ZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*")
+_DAY = 86_400.0
+_CLOCK_HINT = "expected a clock time such as 09:00 or 17:30:15 (00:00 to 24:00)"
+
+
+def looks_like_clock(value: object) -> bool:
+    """Whether ``value`` is written as a clock time (``09:00``), well formed or not."""
+    return isinstance(value, str) and _CLOCK_LIKE.fullmatch(value) is not None
+
+
+def parse_clock(text: str) -> float:
+    """Seconds after midnight of ``HH:MM`` or ``HH:MM:SS`` (``24:00`` is the day's end)."""
+    match = _CLOCK.fullmatch(text)
+    if match is None:
+        raise ValueError(f"bad clock time {text!r}: {_CLOCK_HINT}")
+    hours, minutes, seconds = int(match[1]), int(match[2]), int(match[3] or 0)
+    if minutes > 59 or seconds > 59 or hours > 24 or (hours == 24 and minutes + seconds > 0):
+        raise ValueError(f"bad clock time {text!r}: {_CLOCK_HINT}")
+    return float(hours * 3600 + minutes * 60 + seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class DayStart:
+    """When time 0 of a simulated day is: a clock time, optionally a date and a zone."""
+
+    seconds: float
+    """Seconds after midnight."""
+    date: str | None = None
+    """``YYYY-MM-DD`` when given."""
+    zone: str | None = None
+    """An IANA time zone name (``Europe/Berlin``) when given; shown, not converted."""
+
+    @property
+    def text(self) -> str:
+        """As a scenario file writes it: ``2026-03-02 09:00 Europe/Berlin``."""
+        parts = [self.date, format_clock(self.seconds), self.zone]
+        return " ".join(part for part in parts if part)
+
+    def offset_of(self, clock: float) -> float:
+        """Seconds from time 0 to the first ``clock`` (seconds after midnight) at or after it."""
+        offset = clock - self.seconds
+        return offset + _DAY if offset < 0 else offset
+
+    def clock_at(self, offset: float, *, seconds: bool = False) -> str:
+        """The clock time ``offset`` seconds after time 0: ``13:30``, ``01:15 +1d``.
+
+        ``seconds``: always ``HH:MM:SS`` (for traces), else seconds only when not whole.
+        """
+        total = self.seconds + offset
+        days = int(total // _DAY)
+        label = format_clock(total - days * _DAY, with_seconds=seconds)
+        return f"{label} +{days}d" if days else label
+
+
+def parse_day_start(text: str) -> DayStart:
+    """``09:00``, ``2026-03-02 09:00`` (or ``T`` between) and optionally a zone after a space."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"bad start {text!r}: expected a clock time such as 09:00")
+    words = text.strip().replace("T", " ", 1).split()
+    date = zone = None
+    if words and _DATE.fullmatch(words[0]):
+        date = words.pop(0)
+        year, month, day = (int(part) for part in date.split("-"))
+        if not (1 <= month <= 12 and 1 <= day <= 31 and year >= 1):
+            raise ValueError(f"bad start {text!r}: {date} is not a date (YYYY-MM-DD)")
+    if not words:
+        raise ValueError(f"bad start {text!r}: give the clock time, e.g. {date} 09:00")
+    clock = words.pop(0)
+    if words:
+        zone = words.pop(0)
+        if words or _ZONE.fullmatch(zone) is None:
+            raise ValueError(
+                f"bad start {text!r}: expected [YYYY-MM-DD] HH:MM [time zone], "
+                "e.g. 2026-03-02 09:00 Europe/Berlin"
+            )
+    try:
+        seconds = parse_clock(clock)
+    except ValueError as error:
+        raise ValueError(f"bad start {text!r}: {error}") from None
+    if seconds >= _DAY:
+        raise ValueError(f"bad start {text!r}: a day starts before 24:00")
+    return DayStart(seconds, date, zone)
+
+
+def format_clock(seconds: float, *, with_seconds: bool = False) -> str:
+    """``HH:MM`` of seconds after midnight; ``HH:MM:SS`` when asked or not whole minutes."""
+    whole = math.floor(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    tail = f":{secs:02d}" if secs or with_seconds else ""
+    return f"{hours:02d}:{minutes:02d}{tail}"

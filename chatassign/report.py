@@ -26,6 +26,7 @@ from chatassign.metrics import (
     StreamSummary,
     TeamSummary,
 )
+from chatassign.quantities import DayStart
 
 TRACE_HEADER = ("time_s", "replication", "event", "chat", "agent", "teamspace", "pool", "detail")
 
@@ -35,8 +36,15 @@ Json = dict[str, "JsonValue"]
 JsonValue = float | int | str | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
 
 
-def trace_row(replication: int, event: EngineEvent) -> tuple[str, ...]:
-    """One CSV row of the trace, in ``TRACE_HEADER`` order (time with full precision)."""
+def trace_row(
+    replication: int, event: EngineEvent, starts_at: DayStart | None = None
+) -> tuple[str, ...]:
+    """One CSV row of the trace, in ``TRACE_HEADER`` order (time with full precision).
+
+    With ``starts_at`` the row ends with the event's clock time (``13:05:09``, ``+1d``
+    past midnight).
+    """
+    clock = () if starts_at is None else (starts_at.clock_at(event.time, seconds=True),)
     return (
         repr(float(event.time)),
         str(replication),
@@ -46,6 +54,7 @@ def trace_row(replication: int, event: EngineEvent) -> tuple[str, ...]:
         event.teamspace or "",
         event.pool or "",
         event.detail,
+        *clock,
     )
 
 
@@ -161,14 +170,24 @@ def _stream_json(stream: StreamSummary, replications: int, threshold: float) -> 
 
 
 def report_header(report: SimulationReport) -> Json:
-    """The run's settings, the keys that open every JSON document."""
+    """The run's settings, the keys that open every JSON document (``starts_at``: if set)."""
+    day: Json = {} if report.starts_at is None else {"starts_at": report.starts_at.text}
     return {
         "scenario": report.scenario,
         "seed": report.seed,
         "replications": report.replications,
         "horizon_s": report.horizon,
         "warmup_s": report.warmup,
+        **day,
     }
+
+
+def day_span(report: SimulationReport) -> str:
+    """`` · 09:00–17:00`` when the day has a clock start, else empty."""
+    start = report.starts_at
+    if start is None:
+        return ""
+    return f" · {start.clock_at(0.0)}–{start.clock_at(report.horizon)}"
 
 
 def report_json(report: SimulationReport) -> Json:
@@ -363,7 +382,8 @@ def render_markdown(report: SimulationReport) -> str:
         f"# {report.scenario}",
         "",
         f"seed {report.seed} · {report.replications} replication(s) · horizon "
-        f"{report.horizon:g} s · warm-up {report.warmup:g} s · 95 % intervals in brackets",
+        f"{report.horizon:g} s{day_span(report)} · warm-up {report.warmup:g} s · "
+        "95 % intervals in brackets",
         "",
     ]
     for result in report.results:
@@ -501,7 +521,7 @@ def render_table(report: SimulationReport, console: Console) -> None:
         plan = "" if s.allowed_by_plan else f" — needs plan {s.required_plan}"
         title = (
             f"{report.scenario} · {_name(result)}{plan} · seed {report.seed} · "
-            f"{s.replications} replication(s)"
+            f"{s.replications} replication(s){day_span(report)}"
         )
         console.print(
             Panel(Group(summary, "", _estimate_note(result)), title=title, title_align="left")

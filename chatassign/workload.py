@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 from chatassign.distributions import Distribution
 from chatassign.model import Workspace
+from chatassign.quantities import DayStart
 
 MAX_REPLICATIONS = 10_000
 """The most replications one run may ask for, in a file or on the command line."""
@@ -119,6 +120,8 @@ class Workload:
     voluntary: VoluntaryBehaviour | None = None
     run_to_completion: bool = False
     """Keep running past the horizon (no new handoffs) until every chat has ended."""
+    starts_at: DayStart | None = None
+    """The clock time (and optionally date and zone) of time 0; None: times are offsets."""
 
     def handle_time_of(self, stream: ArrivalStream, language: str | None = None) -> Distribution:
         """The work of a chat of ``stream`` in ``language`` (its own, else the defaults)."""

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chatassign import quantities
 from chatassign.distributions import (
     Constant,
     Distribution,
@@ -398,3 +399,37 @@ def test_constructors_validate(build: object, message: str) -> None:
     assert callable(build)
     with pytest.raises(ValueError, match=_escape(message)):
         build()
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("09:00", 32400.0), ("0:05", 300.0), ("17:30:15", 63015.0), ("24:00", 86400.0)],
+)
+def test_clock_times(text: str, seconds: float) -> None:
+    assert quantities.parse_clock(text) == seconds
+    assert quantities.looks_like_clock(text)
+
+
+@pytest.mark.parametrize("text", ["12:60", "25:00", "24:01", "9:7", "12:00:61"])
+def test_bad_clock_times_are_refused(text: str) -> None:
+    assert quantities.looks_like_clock(text)
+    with pytest.raises(ValueError, match="bad clock time"):
+        quantities.parse_clock(text)
+
+
+def test_day_starts_and_clock_labels() -> None:
+    start = quantities.parse_day_start("2026-03-02T22:00 Europe/Berlin")
+    assert (start.seconds, start.date, start.zone) == (79200.0, "2026-03-02", "Europe/Berlin")
+    assert start.clock_at(0.0) == "22:00"
+    assert start.clock_at(3 * 3600.0 + 1.5) == "01:00:01 +1d"
+    assert start.clock_at(90.0, seconds=True) == "22:01:30"
+    assert start.offset_of(quantities.parse_clock("21:00")) == 23 * 3600.0
+    assert quantities.parse_day_start(" 09:00 ").text == "09:00"
+
+
+@pytest.mark.parametrize(
+    "text", ["", "9am", "2026-13-01 09:00", "2026-03-02", "09:00 a b", "24:00"]
+)
+def test_bad_day_starts_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="bad start"):
+        quantities.parse_day_start(text)

@@ -85,3 +85,19 @@ def test_csv_has_team_and_ai_agent_scopes() -> None:
     assert "ai_agent:billbot:es" in scopes
     metrics = {row[2] for row in rows if row[1] == "ai_agent:techbot"}
     assert {"service_level.value", "abandon_rate", "wait_s.p90", "handed_off_wait_s.p90"} <= metrics
+
+
+def test_a_day_with_a_clock_start_shows_clock_times(tmp_path: Path) -> None:
+    clock = DATA / "desk" / "clock.yaml"
+    runner = CliRunner(env={"COLUMNS": "100", "NO_COLOR": "1"})
+    trace = tmp_path / "trace.csv"
+    result = runner.invoke(app, ["simulate", str(clock), "--format", "json", "--trace", str(trace)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["starts_at"] == "09:00"
+    rows = list(csv.reader(io.StringIO(trace.read_text(encoding="utf-8"))))
+    assert rows[0][-1] == "clock"
+    assert rows[1][-1] == "09:00:00"
+    assert all(re.fullmatch(r"\d\d:\d\d:\d\d( \+\d+d)?", row[-1]) for row in rows[1:])
+    table = runner.invoke(app, ["simulate", str(clock), "--format", "markdown"])
+    assert "· 09:00–17:00 ·" in table.stdout

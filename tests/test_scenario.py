@@ -175,6 +175,9 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
         ("team-no-live-agent", 10, "teams.tier2"),
         ("escalation-no-live-agent", 26, "workload.arrivals.bot.escalation.to.teams[0]"),
     ],
+    "clock-without-start.yaml": [("clock-without-start", 23, "workload.shifts.alice[0].to")],
+    "bad-clock-time.yaml": [("bad-clock-time", 24, "workload.shifts.alice[0].to")],
+    "bad-start.yaml": [("bad-start", 19, "workload.starts_at")],
     "stream-bad-distribution.yaml": [("bad-distribution", 22, "workload.arrivals.bot.handle_time")],
     "language-bad-distribution.yaml": [
         ("bad-distribution", 24, "workload.arrivals.bot.languages.es.patience")
@@ -392,3 +395,23 @@ def test_an_unknown_key_hint_names_a_key_allowed_there_never_itself(
     message = unknown_key_message(key, keys_at(path))
     assert words in message
     assert f"did you mean {key!r}" not in message
+
+
+def test_clock_times_become_offsets_from_starts_at(tmp_path: Path) -> None:
+    text = MINIMAL + (
+        "workload:\n"
+        "  horizon: 10h\n"
+        "  starts_at: '2026-03-02 22:00 Europe/Berlin'\n"
+        "  handle_time: exponential(mean=5m)\n"
+        "  arrivals:\n"
+        "    bot: {rate: [{until: '23:30', rate: 30/h}, {until: 3h, rate: 10/h}, {rate: 5/h}]}\n"
+        "  shifts:\n"
+        "    alice: [{from: '22:00', to: 02:00}, {from: 5h, to: '07:30:30'}]\n"
+    )
+    workload = load_scenario(write(tmp_path, text)).workload
+    assert workload is not None
+    assert workload.starts_at is not None
+    assert workload.starts_at.text == "2026-03-02 22:00 Europe/Berlin"
+    assert [s.until for s in workload.arrivals[0].schedule] == [5400.0, 10800.0, math.inf]
+    spans = [(i.start, i.end) for i in workload.shifts["alice"]]
+    assert spans == [(0.0, 4 * 3600.0), (5 * 3600.0, 9.5 * 3600.0 + 30)]

@@ -153,7 +153,8 @@ def _run(
         if trace is not None:
             files = [trace_file(trace, label) for _, label, _ in planned]
             for (_, label, _), file in zip(planned, files, strict=True):
-                sinks[label] = trace_writer(stack.enter_context(open_output(file)))
+                handle = stack.enter_context(open_output(file))
+                sinks[label] = trace_writer(handle, planned[0][2].workload.starts_at)
         progress = stack.enter_context(progress_bar([plan for _, _, plan in planned]))
         return run_arms(planned, trace_for=sinks.get if sinks else None, progress=progress)
 

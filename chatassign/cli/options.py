@@ -21,7 +21,7 @@ from chatassign.engine import EngineEvent
 from chatassign.errors import UsageError
 from chatassign.model import Method
 from chatassign.overrides import Override, parse_overrides
-from chatassign.quantities import parse_duration
+from chatassign.quantities import DayStart, parse_duration
 from chatassign.report import TRACE_HEADER, trace_row
 from chatassign.simulation import SimulationPlan, TraceSink
 
@@ -167,13 +167,16 @@ def reproduce_arguments(
     return args + ([] if cap is None else ["--cap", cap])
 
 
-def trace_writer(handle: TextIO) -> TraceSink:
-    """A trace sink writing cli.md's CSV (header first) to ``handle``."""
+def trace_writer(handle: TextIO, starts_at: DayStart | None = None) -> TraceSink:
+    """A trace sink writing cli.md's CSV (header first) to ``handle``.
+
+    When the day has a start, each row ends with its clock time (column ``clock``).
+    """
     writer = csv.writer(handle, lineterminator="\n")
-    writer.writerow(TRACE_HEADER)
+    writer.writerow(TRACE_HEADER if starts_at is None else (*TRACE_HEADER, "clock"))
 
     def write(replication: int, event: EngineEvent) -> None:
-        writer.writerow(trace_row(replication, event))
+        writer.writerow(trace_row(replication, event, starts_at))
 
     return write
 

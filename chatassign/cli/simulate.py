@@ -168,7 +168,8 @@ def _run(
     with contextlib.ExitStack() as stack:
         sink: TraceSink | None = None
         if trace is not None:
-            sink = trace_writer(stack.enter_context(open_output(trace)))
+            starts_at = planned[0][2].workload.starts_at
+            sink = trace_writer(stack.enter_context(open_output(trace)), starts_at)
         progress = stack.enter_context(progress_bar([plan for _, _, plan in planned]))
         return run_arms(planned, trace=sink, progress=progress)
 

@@ -119,6 +119,7 @@ def to_workload(model: WorkloadModel) -> Workload:
         shifts=MappingProxyType(shifts),
         voluntary=voluntary,
         run_to_completion=model.run_to_completion,
+        starts_at=model.starts_at,
     )
 
 

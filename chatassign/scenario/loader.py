@@ -6,9 +6,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from chatassign.quantities import DayStart, parse_day_start
 from chatassign.scenario.checks import Findings, check_workspace
 from chatassign.scenario.convert import to_scenario, to_workspace
-from chatassign.scenario.models import ScenarioModel
+from chatassign.scenario.models import CLOCK_START, ScenarioModel
 from chatassign.scenario.problems import (
     InvalidScenarioError,
     MissingScenarioFileError,
@@ -19,7 +20,7 @@ from chatassign.scenario.problems import (
 from chatassign.scenario.pruning import validate_pruned
 from chatassign.scenario.schema_errors import schema_problems
 from chatassign.scenario.workload_checks import check_workload
-from chatassign.scenario.yamlsource import YamlDocument, parse_yaml, read_text
+from chatassign.scenario.yamlsource import YamlDocument, YamlValue, parse_yaml, read_text
 from chatassign.workload import Scenario
 
 
@@ -70,7 +71,7 @@ def scenario_from_document(
         message = f"the file holds {kind}; a scenario is a mapping of keys (plan:, users:, ...)"
         problems.append(Problem(name, 1, 1, "", Severity.ERROR, "not-a-mapping", message))
         return None, problems
-    context: dict[str, object] = {"base_dir": base_dir}
+    context: dict[str, object] = {"base_dir": base_dir, CLOCK_START: _day_start(document.data)}
     try:
         model: ScenarioModel | None = ScenarioModel.model_validate(document.data, context=context)
     except ValidationError as error:
@@ -109,3 +110,21 @@ def load_scenario(path: Path) -> Scenario:
 def check_scenario_file(path: Path, *, file: str | None = None) -> list[Problem]:
     """Every problem (errors and warnings) of the file at ``path``, sorted; never raises."""
     return read_scenario(path, file=file)[1]
+
+
+def _day_start(data: dict[str, YamlValue]) -> DayStart | str | None:
+    """The file's ``workload.starts_at``, read ahead so clock times elsewhere can use it.
+
+    None when absent; the text itself when it is malformed (its own error is reported
+    at ``starts_at``, and clock times are then refused with a pointer to it).
+    """
+    workload = data.get("workload")
+    text = workload.get("starts_at") if isinstance(workload, dict) else None
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        return str(text)
+    try:
+        return parse_day_start(text)
+    except ValueError:
+        return text

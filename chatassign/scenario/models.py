@@ -76,6 +76,10 @@ METHOD_SPELLINGS = [
     "roundrobin",
 ]
 """Every spelling ``Method.parse`` accepts (in any case): round_robin and roundrobin too."""
+CLOCK_PATTERN = r"^\s*\d{1,2}:\d{2}(:\d{2})?\s*$"
+START_PATTERN = (
+    r"^\s*(\d{4}-\d{2}-\d{2}[ T])?\d{1,2}:\d{2}(:\d{2})?( [A-Za-z][A-Za-z0-9_+/\-]*)?\s*$"
+)
 
 
 def _duration(value: object) -> float:
@@ -85,6 +89,49 @@ def _duration(value: object) -> float:
         return quantities.parse_duration(value)
     except ValueError as error:
         raise PydanticCustomError("bad-duration", str(error)) from None
+
+
+CLOCK_START = "starts_at"
+"""The validation-context key holding the file's ``workload.starts_at`` (a ``DayStart``,
+None when absent, or the text when it is malformed)."""
+
+
+def _offset(value: object, info: ValidationInfo) -> float:
+    """A time of the day: a duration from time 0, or a clock time when the day has a start."""
+    if not quantities.looks_like_clock(value):
+        try:
+            return _duration(value)
+        except PydanticCustomError as error:
+            raise PydanticCustomError(
+                "bad-duration",
+                f"{error.message()}, or a clock time such as 09:00 with workload.starts_at",
+            ) from None
+    assert isinstance(value, str)
+    try:
+        clock = quantities.parse_clock(value)
+    except ValueError as error:
+        raise PydanticCustomError("bad-clock-time", str(error)) from None
+    context = info.context if isinstance(info.context, dict) else {}
+    start = context.get(CLOCK_START)
+    if not isinstance(start, quantities.DayStart):
+        hint = "fix workload.starts_at" if start is not None else 'add workload.starts_at: "09:00"'
+        raise PydanticCustomError(
+            "clock-without-start",
+            f"{value.strip()} is a clock time, but the day has no start: {hint}, or write an "
+            "offset from the start of the run such as 3h",
+        )
+    return start.offset_of(clock)
+
+
+def _day_start(value: object) -> quantities.DayStart:
+    if isinstance(value, quantities.DayStart):
+        return value
+    if not isinstance(value, str):
+        raise PydanticCustomError("bad-start", 'expected a clock time such as "09:00"')
+    try:
+        return quantities.parse_day_start(value)
+    except ValueError as error:
+        raise PydanticCustomError("bad-start", str(error)) from None
 
 
 def _rate(value: object) -> float:
@@ -141,6 +188,37 @@ Duration = Annotated[
                 {"type": "string", "pattern": DURATION_PATTERN},
             ],
             "description": "seconds, or a duration such as 90s, 5m, 1h30m, 1d",
+        }
+    ),
+]
+TimeOfDay = Annotated[
+    float,
+    BeforeValidator(_offset),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0},
+                {"type": "string", "pattern": DURATION_PATTERN},
+                {"type": "string", "pattern": CLOCK_PATTERN},
+            ],
+            "description": (
+                "an offset from the start of the run (3h, 90m), or a clock time such as "
+                "09:00 when workload.starts_at is set"
+            ),
+        }
+    ),
+]
+DayStartText = Annotated[
+    quantities.DayStart,
+    PlainValidator(_day_start),
+    PlainSerializer(lambda start: start.text),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": START_PATTERN,
+            "description": (
+                "when time 0 is: 09:00, 2026-03-02 09:00 or 2026-03-02 09:00 Europe/Berlin"
+            ),
         }
     ),
 ]
@@ -266,7 +344,7 @@ class OptionsModel(_Model):
 class RateSegmentModel(_Model):
     """One piece of a piecewise rate: ``{until: 2h, rate: 60/h}`` (no ``until``: to the end)."""
 
-    until: Duration | None = None
+    until: TimeOfDay | None = None
     rate: Rate
 
 
@@ -345,8 +423,8 @@ class IntervalModel(_Model):
 
     model_config = ConfigDict(populate_by_name=False)
 
-    start: Duration = Field(alias="from")
-    end: Duration = Field(alias="to")
+    start: TimeOfDay = Field(alias="from")
+    end: TimeOfDay = Field(alias="to")
 
 
 class VoluntaryModel(_Model):
@@ -360,6 +438,7 @@ class WorkloadModel(_Model):
     """``workload``: the traffic a simulation runs."""
 
     horizon: Duration
+    starts_at: DayStartText | None = None
     warmup: Duration = 0.0
     seed: int = 0
     replications: int = Field(default=1, json_schema_extra={"minimum": 1})

@@ -14,7 +14,16 @@ from chatassign.scenario.problems import Problem, Severity
 from chatassign.scenario.yamlsource import FieldPath, SourceMap, format_path
 
 _OWN_CODES = frozenset(
-    {"bad-duration", "bad-rate", "bad-distribution", "unknown-plan", "unknown-method"}
+    {
+        "bad-duration",
+        "bad-rate",
+        "bad-distribution",
+        "unknown-plan",
+        "unknown-method",
+        "bad-clock-time",
+        "clock-without-start",
+        "bad-start",
+    }
 )
 
 

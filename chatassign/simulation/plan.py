@@ -161,4 +161,5 @@ def simulation_report(plan: SimulationPlan, results: Sequence[MethodResult]) -> 
         horizon=plan.workload.horizon,
         warmup=plan.workload.warmup,
         results=tuple(results),
+        starts_at=plan.workload.starts_at,
     )
