@@ -206,7 +206,7 @@ def parse_day_start(text: str) -> DayStart:
     """``09:00``, ``2026-03-02 09:00`` (or ``T`` between) and optionally a zone after a space."""
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"bad start {text!r}: expected a clock time such as 09:00")
-    words = text.strip().replace("T", " ", 1).split()
+    words = re.sub(r"^(\d{4}-\d{2}-\d{2})T", r"\1 ", text.strip()).split()
     date = zone = None
     if words and _DATE.fullmatch(words[0]):
         date = words.pop(0)

@@ -425,6 +425,7 @@ def test_day_starts_and_clock_labels() -> None:
     assert start.clock_at(90.0, seconds=True) == "22:01:30"
     assert start.offset_of(quantities.parse_clock("21:00")) == 23 * 3600.0
     assert quantities.parse_day_start(" 09:00 ").text == "09:00"
+    assert quantities.parse_day_start("09:00 Europe/Tallinn").zone == "Europe/Tallinn"
 
 
 @pytest.mark.parametrize(

@@ -48,6 +48,8 @@ GRAMMAR = frozenset(
         "value-range",
         "probability-range",
         "cap-below-one",
+        "bad-clock-time",
+        "bad-start",
     }
 )
 """Rules of the file's shape and values: the schema enforces each of them."""

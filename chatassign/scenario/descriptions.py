@@ -112,6 +112,12 @@ KEY_DESCRIPTIONS: dict[str, str] = {
         "Duration (required, at most 366 days): how long a replication runs: horizon: 8h; "
         "handoffs stop there."
     ),
+    "workload.starts_at": (
+        "[YYYY-MM-DD] HH:MM[:SS] [time zone] (default: none, times are offsets from 0): the "
+        "clock time of time 0, e.g. 09:00 or 2026-03-02 09:00 Europe/Berlin; shifts and "
+        "schedules may then be written in clock time (from: 09:00, until: 11:00), each the "
+        "first such time at or after the start. The date and zone are labels."
+    ),
     "workload.warmup": (
         "Duration (default: 0): chats handed off before this are left out of every statistic:"
         " warmup: 30m."
@@ -131,8 +137,9 @@ KEY_DESCRIPTIONS: dict[str, str] = {
         " 2h, rate: 60/h}, {rate: 100/h}]."
     ),
     "workload.arrivals.<ai_agent>.rate[].until": (
-        "Duration (default: to the end): where this piece of the schedule ends; only the last"
-        " piece may leave it out, and the pieces must be in order."
+        "Duration, or a clock time such as 11:00 with workload.starts_at (default: to the end):"
+        " where this piece of the schedule ends; only the last piece may leave it out, and the"
+        " pieces must be in order."
     ),
     "workload.arrivals.<ai_agent>.rate[].rate": ("Rate (required): the rate until then."),
     "workload.arrivals.<ai_agent>.handoff_probability": (
@@ -209,10 +216,12 @@ KEY_DESCRIPTIONS: dict[str, str] = {
         "each listed user is online: alice: [{from: 0h, to: 4h}, {from: 4h30m, to: 8h}]."
     ),
     "workload.shifts.<user>[].from": (
-        "Duration (required): start of an online interval, from time 0."
+        "Duration, or a clock time such as 13:30 with workload.starts_at (required): start of "
+        "an online interval, from time 0."
     ),
     "workload.shifts.<user>[].to": (
-        "Duration (required): its end; intervals are in order and do not overlap."
+        "Duration, or a clock time with workload.starts_at (required): its end; intervals are "
+        "in order and do not overlap."
     ),
     "workload.voluntary": (
         "Mapping (default: instant pickup, limit 3): how agents claim chats in a voluntary "

@@ -76,10 +76,15 @@ METHOD_SPELLINGS = [
     "roundrobin",
 ]
 """Every spelling ``Method.parse`` accepts (in any case): round_robin and roundrobin too."""
-CLOCK_PATTERN = r"^\s*\d{1,2}:\d{2}(:\d{2})?\s*$"
+_CLOCK = r"(?:(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?|24:00(?::00)?)"
+CLOCK_PATTERN = rf"^\s*{_CLOCK}\s*$"
+"""What ``quantities.parse_clock`` reads: 00:00 to 24:00, seconds optional."""
 START_PATTERN = (
-    r"^\s*(\d{4}-\d{2}-\d{2}[ T])?\d{1,2}:\d{2}(:\d{2})?( [A-Za-z][A-Za-z0-9_+/\-]*)?\s*$"
+    r"^\s*(?:\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])[ T]\s*)?"
+    r"(?:(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?)"
+    r"(?:\s+[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*)?\s*$"
 )
+"""What ``quantities.parse_day_start`` reads: [YYYY-MM-DD] HH:MM[:SS] [time zone]."""
 
 
 def _duration(value: object) -> float:
