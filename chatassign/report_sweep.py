@@ -1,9 +1,14 @@
-"""Sweep and staffing results -> Rich tables and JSON (the tidy CSV/JSON are in ``sweep.py``)."""
+"""Sweep and staffing results -> Rich tables, Markdown, CSV and JSON.
+
+The sweep's tidy CSV and JSON are in ``sweep.py``.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from rich.console import Console
 from rich.table import Table
@@ -31,21 +36,47 @@ def _cell(est: Estimate, kind: str) -> str:
     return text + unit
 
 
+def _sweep_title(result: SweepResult) -> str:
+    return (
+        f"{result.scenario}: {len(result.rows)} grid points × "
+        f"{result.replications} replications (seed {result.seed}, common random numbers)"
+    )
+
+
+def _sweep_rows(result: SweepResult) -> list[list[str]]:
+    return [
+        [value for _, value in row.point.settings]
+        + [_cell(row.metrics[name], kind) for name, _, kind in SWEEP_TABLE_METRICS]
+        for row in result.rows
+    ]
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A GitHub-flavoured Markdown table, as lines (``|`` in cells escaped)."""
+
+    def line(cells: Sequence[str]) -> str:
+        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+    return [line(header), "|" + "---|" * len(header), *(line(row) for row in rows)]
+
+
+def render_sweep_markdown(result: SweepResult) -> str:
+    """The sweep table as Markdown: the varied values and the main metrics with ±."""
+    header = [axis.key for axis in result.axes] + [label for _, label, _ in SWEEP_TABLE_METRICS]
+    lines = [f"# {_sweep_title(result)}", "", *markdown_table(header, _sweep_rows(result))]
+    lines += ["", "± is half the 95 % interval over replications."]
+    return "\n".join(lines) + "\n"
+
+
 def render_sweep_table(result: SweepResult, console: Console) -> None:
     """One row per grid point: the varied values and the main metrics with ± half-widths."""
-    table = Table(
-        title=f"{result.scenario}: {len(result.rows)} grid points × "
-        f"{result.replications} replications (seed {result.seed}, common random numbers)",
-        title_justify="left",
-    )
+    table = Table(title=_sweep_title(result), title_justify="left")
     for axis in result.axes:
         table.add_column(axis.key)
     for _, label, _ in SWEEP_TABLE_METRICS:
         table.add_column(label, justify="right")
-    for row in result.rows:
-        values = [value for _, value in row.point.settings]
-        cells = [_cell(row.metrics[name], kind) for name, _, kind in SWEEP_TABLE_METRICS]
-        table.add_row(*values, *cells)
+    for cells in _sweep_rows(result):
+        table.add_row(*cells)
     console.print(table)
 
 
@@ -117,51 +148,118 @@ def render_staffing_table(report: StaffingReport, console: Console) -> None:
     """The answer per team, the Erlang estimates beside it, then per rate interval."""
     targets = " and ".join(t.text for t in report.targets)
     table = Table(title=f"{report.scenario}: smallest team meeting {targets}", title_justify="left")
-    for column in ("team", "agents", "Erlang estimate", "difference", "naive Erlang"):
+    for column in _STAFF_HEADER:
         table.add_column(column, justify="left" if column == "team" else "right")
-    for team in report.answer.teams:
-        table.add_row(
+    for cells in _staff_rows(report.answer):
+        table.add_row(*cells)
+    console.print(table)
+    for line in _staff_lines(report):
+        console.print(line, soft_wrap=line.startswith("note:"))
+    if report.intervals:
+        _render_intervals(report, console)
+
+
+_STAFF_HEADER = ("team", "agents", "Erlang estimate", "difference", "naive Erlang")
+
+
+def _staff_rows(answer: StaffingAnswer) -> list[list[str]]:
+    return [
+        [
             team.team,
             str(team.agents),
             str(team.erlang.agents),
             f"{team.agents - team.erlang.agents:+d}",
             str(team.erlang.naive),
-        )
-    console.print(table)
+        ]
+        for team in answer.teams
+    ]
+
+
+def _staff_lines(report: StaffingReport) -> list[str]:
+    """The sentences below the answer: intervals at it and one fewer, the notes."""
     answer = report.answer
-    console.print(
+    lines = [
         f"at the answer ({answer.achieved.replications} replications): "
         f"{_achieved_text(report, answer.achieved)}"
-    )
-    for name, fewer in answer.one_fewer:
-        console.print(f"one fewer on {name}: {_achieved_text(report, fewer)}")
+    ]
+    lines += [f"one fewer on {name}: {_achieved_text(report, e)}" for name, e in answer.one_fewer]
     if not answer.clear:
-        console.print("note: some intervals still touch a target; the means decided")
-    for note in report.notes:
-        console.print(f"note: {note}", soft_wrap=True)
+        lines.append("note: some intervals still touch a target; the means decided")
+    return lines + [f"note: {note}" for note in report.notes]
+
+
+def _interval_rows(report: StaffingReport) -> list[list[str]]:
+    rows = []
+    for span in report.intervals:
+        counts: Mapping[str, int] = {t.team: t.agents for t in span.answer.teams}
+        label = f"{format_duration(span.start)}–{format_duration(span.end)}"
+        rows.append(
+            [label, f"{span.rate * 3600:.0f}"] + [str(counts[t.team]) for t in report.answer.teams]
+        )
+    return rows
+
+
+_INTERVALS_TITLE = "per rate interval (rate held constant, everyone online)"
+
+
+def render_staffing_markdown(report: StaffingReport) -> str:
+    """The staffing answer as Markdown: the table, the intervals reached, per rate interval."""
+    targets = " and ".join(t.text for t in report.targets)
+    lines = [f"# {report.scenario}: smallest team meeting {targets}", ""]
+    lines += markdown_table(_STAFF_HEADER, _staff_rows(report.answer))
+    lines += ["", *(f"- {line}" for line in _staff_lines(report))]
     if report.intervals:
-        _render_intervals(report, console)
+        header = ["interval", "arrivals/h (all AI agents)"]
+        header += [t.team for t in report.answer.teams]
+        lines += ["", f"## {_INTERVALS_TITLE}", ""]
+        lines += markdown_table(header, _interval_rows(report))
+    return "\n".join(lines) + "\n"
+
+
+def render_staffing_csv(report: StaffingReport) -> str:
+    """One row per (span, team): the whole day first, then each rate interval.
+
+    Columns: ``from_s``, ``until_s`` (empty for the whole day), ``team``, ``agents``,
+    ``erlang_estimate``, ``erlang_naive``, ``replications``, ``clear``, then per target
+    metric ``METRIC_ci_low`` and ``METRIC_ci_high`` at the answer.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    metrics = [t.metric for t in report.targets]
+    header = ["from_s", "until_s", "team", "agents", "erlang_estimate", "erlang_naive"]
+    header += ["replications", "clear"]
+    header += [f"{m}_ci_{side}" for m in metrics for side in ("low", "high")]
+    writer.writerow(header)
+    spans: list[tuple[str, str, StaffingAnswer]] = [("", "", report.answer)]
+    spans += [(repr(s.start), repr(s.end), s.answer) for s in report.intervals]
+    for start, end, answer in spans:
+        achieved = _achieved(report, answer.achieved)
+        for team in answer.teams:
+            row: list[object] = [start, end, team.team, team.agents, team.erlang.agents]
+            row += [team.erlang.naive, answer.achieved.replications, str(answer.clear).lower()]
+            row += [repr(value) for m in metrics for value in achieved[m]]
+            writer.writerow(row)
+    return out.getvalue()
 
 
 def _render_intervals(report: StaffingReport, console: Console) -> None:
-    title = "per rate interval (rate held constant, everyone online)"
-    table = Table(title=title, title_justify="left")
+    table = Table(title=_INTERVALS_TITLE, title_justify="left")
     table.add_column("interval")
     table.add_column("arrivals/h (all AI agents)", justify="right")
     for answer in report.answer.teams:
         table.add_column(answer.team, justify="right")
-    for span in report.intervals:
-        counts: Mapping[str, int] = {t.team: t.agents for t in span.answer.teams}
-        label = f"{format_duration(span.start)}–{format_duration(span.end)}"
-        table.add_row(
-            label, f"{span.rate * 3600:.0f}", *(str(counts[t.team]) for t in report.answer.teams)
-        )
+    for cells in _interval_rows(report):
+        table.add_row(*cells)
     console.print(table)
 
 
 __all__ = [
+    "markdown_table",
+    "render_staffing_csv",
     "render_staffing_json",
+    "render_staffing_markdown",
     "render_staffing_table",
+    "render_sweep_markdown",
     "render_sweep_table",
     "staffing_json",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import csv
 import io
 import json
 import logging
@@ -456,3 +457,24 @@ def test_staff_shows_one_bar_only_in_a_terminal(monkeypatch: pytest.MonkeyPatch)
     assert shown.exit_code == 0, shown.output
     assert shown.stdout == plain.stdout
     assert "sizing" in screen.getvalue()
+
+
+def test_sweep_and_staff_offer_markdown_and_csv() -> None:
+    sweep_args = ["sweep", "--vary", "staff.billing=2..3", "--replications", "2"]
+    sweep_args += ["--horizon", "1h", "--workers", "1", "--format", "markdown"]
+    sweep_md = runner.invoke(app, sweep_args)
+    assert sweep_md.exit_code == 0, sweep_md.output
+    lines = sweep_md.stdout.splitlines()
+    assert lines[0].startswith("# Acme support, weekday: 2 grid points")
+    assert lines[2].startswith("| staff.billing | service level |")
+    assert [line.split(" | ")[0] for line in lines[4:6]] == ["| 2", "| 3"]
+    staff_md = runner.invoke(app, [*STAFF_QUICK, "--no-by-interval", "--format", "markdown"])
+    assert staff_md.exit_code == 0, staff_md.output
+    assert "| team | agents | Erlang estimate | difference | naive Erlang |" in staff_md.stdout
+    staff_csv = runner.invoke(app, [*STAFF_QUICK, "--no-by-interval", "--format", "csv"])
+    assert staff_csv.exit_code == 0, staff_csv.output
+    rows = list(csv.DictReader(io.StringIO(staff_csv.stdout)))
+    assert [row["team"] for row in rows] == ["billing"]
+    low, high = float(rows[0]["service_level_ci_low"]), float(rows[0]["service_level_ci_high"])
+    assert low <= high
+    assert rows[0]["from_s"] == ""

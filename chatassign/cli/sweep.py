@@ -39,8 +39,11 @@ from chatassign.html_sweep_report import render_sweep_html
 from chatassign.overrides import build_scenario, parse_overrides, read_source
 from chatassign.quantities import parse_duration
 from chatassign.report_sweep import (
+    render_staffing_csv,
     render_staffing_json,
+    render_staffing_markdown,
     render_staffing_table,
+    render_sweep_markdown,
     render_sweep_table,
 )
 from chatassign.staffing import StaffingSettings, parse_target, staffing_report
@@ -65,6 +68,7 @@ class SweepFormat(StrEnum):
     TABLE = "table"
     CSV = "csv"
     JSON = "json"
+    MARKDOWN = "markdown"
 
 
 class StaffFormat(StrEnum):
@@ -72,6 +76,8 @@ class StaffFormat(StrEnum):
 
     TABLE = "table"
     JSON = "json"
+    MARKDOWN = "markdown"
+    CSV = "csv"
 
 
 ScenarioArg = Annotated[
@@ -122,7 +128,7 @@ def sweep_command(
     horizon: HorizonOpt = None,
     output_format: Annotated[
         SweepFormat,
-        typer.Option("--format", metavar="FORMAT", help="table, csv or json (on stdout)."),
+        typer.Option("--format", metavar="FORMAT", help="table, csv, json or markdown."),
     ] = SweepFormat.TABLE,
     output: Annotated[
         str | None,
@@ -215,6 +221,8 @@ def sweep_command(
             _emit(render_sweep_csv(result), out)
         elif output_format is SweepFormat.JSON:
             _emit(render_sweep_json(result), out)
+        elif output_format is SweepFormat.MARKDOWN:
+            _emit(render_sweep_markdown(result), out)
         elif out is not None:
             write_file(out, _captured(lambda console: render_sweep_table(result, console)))
         else:
@@ -282,7 +290,8 @@ def staff_command(
         bool, typer.Option(help="Also size each rate interval when the rate is a schedule.")
     ] = True,
     output_format: Annotated[
-        StaffFormat, typer.Option("--format", metavar="FORMAT", help="table or json.")
+        StaffFormat,
+        typer.Option("--format", metavar="FORMAT", help="table, json, markdown or csv."),
     ] = StaffFormat.TABLE,
     output: Annotated[
         str | None,
@@ -328,6 +337,10 @@ def staff_command(
             )
         if output_format is StaffFormat.JSON:
             _emit(render_staffing_json(report), out)
+        elif output_format is StaffFormat.MARKDOWN:
+            _emit(render_staffing_markdown(report), out)
+        elif output_format is StaffFormat.CSV:
+            _emit(render_staffing_csv(report), out)
         elif out is not None:
             write_file(out, _captured(lambda console: render_staffing_table(report, console)))
         else:
