@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from chatassign.metrics import Estimate, estimate_defined, summarize_replication
+from chatassign.metrics import Estimate, estimate_defined, estimate_share, summarize_replication
 from chatassign.simulation import SimulationPlan, run_replication
 
 MEASURES: tuple[str, ...] = (
@@ -30,6 +30,9 @@ MEASURES: tuple[str, ...] = (
 chats); P(wait > 0); mean and 90th-percentile wait of assigned chats (s); time-average
 queue length; mean utilization over the agents online at some point; cap saturation
 averaged over teamspaces; Jain's fairness index. Definitions: docs/simulation.md."""
+
+SHARES = frozenset({"service_level", "abandon_rate", "p_wait", "utilization", "cap_saturation"})
+"""The measures that are proportions: their intervals are clipped to [0, 1]."""
 
 Measures = tuple[float, ...]
 
@@ -69,7 +72,9 @@ def combine(samples: Sequence[Measures]) -> dict[str, Estimate]:
     replications are left out of that measure, as ``metrics.estimate_defined`` does.
     """
     return {
-        name: estimate_defined([None if math.isnan(s[i]) else s[i] for s in samples])
+        name: (estimate_share if name in SHARES else estimate_defined)(
+            [None if math.isnan(s[i]) else s[i] for s in samples]
+        )
         for i, name in enumerate(MEASURES)
     }
 
@@ -78,4 +83,4 @@ def _nan_if_none(value: float | None) -> float:
     return math.nan if value is None else value
 
 
-__all__ = ["MEASURES", "Measures", "combine", "measure_replication"]
+__all__ = ["MEASURES", "SHARES", "Measures", "combine", "measure_replication"]

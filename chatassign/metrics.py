@@ -103,6 +103,20 @@ def estimate(values: Sequence[float]) -> Estimate:
     return Estimate(mean, (mean - half, mean + half))
 
 
+def estimate_share(values: Sequence[float | None]) -> Estimate:
+    """``estimate_defined`` for a share: its 95 % interval clipped to [0, 1].
+
+    Each replication gives a proportion; their mean has a Student-t interval, which
+    with few replications can reach past 0 or 1. Clipping keeps it within what a
+    share can be (the mean itself always is).
+    """
+    found = estimate_defined(values)
+    if found.ci95 is None:
+        return found
+    low, high = found.ci95
+    return Estimate(found.mean, (max(0.0, low), min(1.0, high)))
+
+
 def estimate_defined(values: Sequence[float | None]) -> Estimate:
     """``estimate`` over the replications where the value is defined.
 
@@ -402,9 +416,9 @@ def summarize(
         threshold=threshold,
         counts={key: mean([r.counts[key] for r in reps]) for key in first.counts},
         wait={key: estimate([r.wait[key] for r in reps]) for key in first.wait},
-        p_wait=estimate_defined([r.p_wait for r in reps]),
-        service_level=estimate_defined([r.service_level for r in reps]),
-        abandon_rate=estimate_defined([r.abandon_rate for r in reps]),
+        p_wait=estimate_share([r.p_wait for r in reps]),
+        service_level=estimate_share([r.service_level for r in reps]),
+        abandon_rate=estimate_share([r.abandon_rate for r in reps]),
         queue_mean=estimate([r.queue_mean for r in reps]),
         queue_max=mean([r.queue_max for r in reps]),
         agents=agents,
@@ -440,9 +454,9 @@ def _stream_summary(reps: Sequence[StreamReplication]) -> StreamSummary:
         wait=_wait_estimates([r.wait for r in reps]),
         abandoned_wait=_wait_estimates([r.abandoned_wait for r in reps]),
         all_wait=_wait_estimates([r.all_wait for r in reps]),
-        p_wait=estimate_defined([r.p_wait for r in reps]),
-        service_level=estimate_defined([r.service_level for r in reps]),
-        abandon_rate=estimate_defined([r.abandon_rate for r in reps]),
+        p_wait=estimate_share([r.p_wait for r in reps]),
+        service_level=estimate_share([r.service_level for r in reps]),
+        abandon_rate=estimate_share([r.abandon_rate for r in reps]),
         languages=tuple(
             _stream_summary([r.languages[i] for r in reps]) for i in range(len(first.languages))
         ),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Mapping, Sequence
 
 from rich.console import Console
@@ -29,10 +30,15 @@ SWEEP_TABLE_METRICS = (
 
 
 def _cell(est: Estimate, kind: str) -> str:
+    """``mean ± half-width``; a share's interval clipped at 0 or 1 is shown as its bounds."""
     scale, unit, digits = (100.0, "%", 1) if kind == "pct" else (1.0, " s", 1)
     text = f"{est.mean * scale:.{digits}f}"
-    if est.half_width is not None:
-        text += f" ± {est.half_width * scale:.{digits}f}"
+    if est.ci95 is not None:
+        low, high = est.ci95
+        if math.isclose(est.mean - low, high - est.mean, rel_tol=1e-9, abs_tol=1e-12):
+            text += f" ± {(high - low) / 2 * scale:.{digits}f}"
+        else:
+            text += f" [{low * scale:.{digits}f}, {high * scale:.{digits}f}]"
     return text + unit
 
 
@@ -64,7 +70,8 @@ def render_sweep_markdown(result: SweepResult) -> str:
     """The sweep table as Markdown: the varied values and the main metrics with ±."""
     header = [axis.key for axis in result.axes] + [label for _, label, _ in SWEEP_TABLE_METRICS]
     lines = [f"# {_sweep_title(result)}", "", *markdown_table(header, _sweep_rows(result))]
-    lines += ["", "± is half the 95 % interval over replications."]
+    lines += ["", "± is half the 95 % interval over replications; [low, high] a share's interval"]
+    lines[-1] += " clipped to 0–100 %."
     return "\n".join(lines) + "\n"
 
 
