@@ -259,3 +259,31 @@ def test_the_batch_path_stores_what_the_row_path_stores(
         assert getattr(fast, name) == getattr(slow, name), name
     assert [math.isnan(d) for d in fast.duration] == [math.isnan(d) for d in slow.duration]
     assert fast.rows_read == 4
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "2026-03-02 09:00:00",
+        "2026-03-02T09:00:00.250",
+        "2026-03-02 09:00",
+        "2026-3-2 9:00:00",
+        "2026-03-02T08:00:00Z",
+        "2026-03-02 10:00:00+02:00",
+        "1772438400",
+        "2026-03-29 02:30:00",
+    ],
+)
+def test_every_timestamp_form_reads_the_same_in_a_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stamp: str
+) -> None:
+    rows = f"handed,assigned,closed,who,status\n{stamp},{stamp},{stamp},ann,closed\n"
+    fast = read(tmp_path, rows)
+    monkeypatch.setattr("chatassign.history.export.add_batch", lambda parser, rows: False)
+    assert list(read(tmp_path, rows).handed_off) == list(fast.handed_off)
+
+
+def test_words_numpy_would_take_for_a_time_are_errors(tmp_path: Path) -> None:
+    for word in ("now", "today", "2026-03", "NaT"):
+        with pytest.raises(ExportError, match="is not a timestamp"):
+            read(tmp_path, f"handed,assigned,closed,who,status\n{word},,,ann,missed\n")

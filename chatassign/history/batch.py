@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Callable, Sequence
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -59,6 +60,9 @@ def _add(parser: RowParser, rows: Sequence[Sequence[str | None]]) -> None:
         parse = parser.times.parse
         if isinstance(column, str):
             values = columns[parser.position[column]]
+            fast = _local_iso(values, missing, parser.times.zone)
+            if fast is not None:
+                return fast
             return np.array([_NAN if v is None or v in missing else parse(v) for v in values])
         pair = parser.times.parse_pair
         dates, times = (columns[parser.position[c]] for c in column)
@@ -124,15 +128,72 @@ def _store(
     export.wait.frombytes(np.ascontiguousarray(wait).tobytes())
     export.duration.frombytes(np.ascontiguousarray(duration).tobytes())
     export.abandoned.extend((~served[keep]).astype(np.uint8).tobytes())
-    kept = np.flatnonzero(keep).tolist()
+    kept = None if keep.all() else np.flatnonzero(keep).tolist()
     for category in parser.categories:
         values = names[category]
-        codes = _codes(parser.code_of(category), [values[i] for i in kept], parser.no_value)
+        if kept is not None:
+            values = [values[i] for i in kept]
+        codes = _codes(parser.code_of(category), parser.codes(category), values, parser.no_value)
         export.codes[category].extend(array("i", codes))
 
 
-def _codes(code_of: Callable[[str], int], values: list[str | None], none: int) -> list[int]:
-    return [none if v is None else code_of(v) for v in values]
+def _codes(
+    code_of: Callable[[str], int],
+    known: dict[str, int],
+    values: list[str | None],
+    none: int,
+) -> list[int]:
+    """The code of each name (``none`` for no name); new names are given the next codes."""
+    lookup: dict[str | None, int] = dict(known)
+    lookup[None] = none
+    codes = [lookup.get(v, -2) for v in values]
+    if -2 in codes:
+        for v in values:
+            if v is not None and v not in lookup:
+                lookup[v] = code_of(v)
+        codes = [lookup[v] for v in values]
+    return codes
+
+
+def _local_iso(
+    values: Sequence[str | None], missing: frozenset[str], zone: tzinfo
+) -> Floats | None:
+    """Epoch seconds of a column of ISO 8601 local times, parsed by numpy; None for any
+    other column (an offset, epoch seconds, unpadded fields), which Python then reads."""
+    if "NaT" in values:
+        return None
+    text = np.array(["NaT" if v is None or v in missing else v for v in values])
+    if text.dtype.kind != "U":
+        return None
+    # Only YYYY-MM-DD[ HH:MM[:SS[.ffffff]]] without an offset: numpy also takes "now",
+    # "2026-03" and offsets, which the Python reader treats differently.
+    dated = (np.strings.find(text, "-") == 4) & (np.strings.rfind(text, "-") == 7)
+    dated |= text == "NaT"
+    offsets = np.strings.find(text, "+") >= 0
+    offsets |= (np.strings.find(text, "Z") >= 0) | (np.strings.find(text, "z") >= 0)
+    if offsets.any() or not dated.all():
+        return None
+    try:
+        local = text.astype("datetime64[us]")
+    except ValueError:
+        return None
+    present = ~np.isnat(local)
+    hours = local.astype("datetime64[h]")
+    years = hours[present].astype("datetime64[Y]").astype(np.int64) + 1970
+    if len(years) and (years.min() < 1900 or years.max() > 2200):
+        return None  # digits numpy took for a year: epoch seconds, read by Python
+    unique, index = np.unique(hours[present], return_inverse=True)
+    # The epoch of each local hour, from the zone (DST changes fall on whole hours).
+    starts = np.array(
+        [
+            datetime.fromisoformat(str(hour)).replace(tzinfo=zone).timestamp()
+            for hour in unique.astype("datetime64[s]")
+        ]
+    )
+    within = (local[present] - hours[present]).astype("timedelta64[us]").astype(np.int64)
+    epochs = np.full(len(values), _NAN)
+    epochs[present] = starts[index] + within / 1e6
+    return epochs
 
 
 def _present(text: str | None, missing: frozenset[str]) -> str:

@@ -144,6 +144,10 @@ class RowParser:
         self.categories = CATEGORIES
         self.no_value = NO_VALUE
 
+    def codes(self, category: str) -> dict[str, int]:
+        """Name -> code of every name of ``category`` seen so far."""
+        return self._interned[category]
+
     def code_of(self, category: str) -> Callable[[str], int]:
         """A function giving the code of a name of ``category`` (new names get the next)."""
         interned, names = self._interned[category], self.export.names[category]
