@@ -144,7 +144,7 @@ def _codes(
     none: int,
 ) -> list[int]:
     """The code of each name (``none`` for no name); new names are given the next codes."""
-    lookup: dict[str | None, int] = dict(known)
+    lookup: dict[str | None, int] = {name: code for name, code in known.items()}
     lookup[None] = none
     codes = [lookup.get(v, -2) for v in values]
     if -2 in codes:
