@@ -287,3 +287,21 @@ def test_words_numpy_would_take_for_a_time_are_errors(tmp_path: Path) -> None:
     for word in ("now", "today", "2026-03", "NaT"):
         with pytest.raises(ExportError, match="is not a timestamp"):
             read(tmp_path, f"handed,assigned,closed,who,status\n{word},,,ann,missed\n")
+
+
+def test_a_bad_row_after_many_good_batches_is_still_located(tmp_path: Path) -> None:
+    good = "2026-03-02 09:00,2026-03-02 09:01,2026-03-02 09:02,ann,closed\n"
+    quoted = '2026-03-02 09:00,2026-03-02 09:01,2026-03-02 09:02,"a\nnn",closed\n'
+    rows = "handed,assigned,closed,who,status\n" + (good + quoted) * 15_000
+    rows += "later,,,ann,closed\n" + good + "\n" + good
+    with pytest.raises(ExportError) as raised:
+        read(tmp_path, rows)
+    assert "x.csv:45002: column 'handed': 'later' is not a timestamp" in str(raised.value)
+    assert "1 bad row" in str(raised.value)
+    with pytest.raises(ExportError, match=r"x.csv:45006: the row has 2 fields"):
+        read(tmp_path, rows + "x,y\n")
+
+
+def test_an_empty_export_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ExportError, match="the file is empty"):
+        read(tmp_path, "")

@@ -328,44 +328,106 @@ def read_export(path: Path, mapping: ExportMapping, *, skip_bad_rows: bool = Fal
 
     With ``skip_bad_rows`` a bad row is counted and left out instead, and the first
     few are kept (located) for the report.
+
+    Rows are split without tracking their line numbers and read a batch at a time
+    (``batch.py``). A batch that is refused is read again row by row from a second
+    handle on the file, which knows each row's line; that handle only moves forward,
+    so a file is split at most twice.
     """
     file = str(path)
     export = Export(file=file, mapped=frozenset(mapping.columns))
     parser = RowParser(mapping, export)
-    errors: list[str] = []
-    count = 0
-    with _open(path) as handle:
-        rows = _csv_rows if mapping.format_for(path) == "csv" else _jsonl_rows
-        for chunk in _batched(rows(handle, mapping, file), BATCH):
-            export.rows_read += len(chunk)
-            if add_batch(parser, [values for _, values in chunk]):
+    problems = _Problems(file, export, skip_bad_rows=skip_bad_rows)
+    csv_format = mapping.format_for(path) == "csv"
+    with _open(path) as handle, _open(path) as again:
+        fast = _fast_csv(handle, mapping, file) if csv_format else _fast_jsonl(handle, mapping)
+        located = (_csv_rows if csv_format else _jsonl_rows)(again, mapping, file)
+        done = position = 0
+        while True:
+            try:
+                chunk: list[Values] | None = list(itertools.islice(fast, BATCH))
+            except (IndexError, ValueError, csv.Error, ExportError):
+                chunk = None  # a short, blank or malformed row: the rest goes row by row
+            if chunk == []:
+                break
+            if chunk is not None and add_batch(parser, chunk):
+                export.rows_read += len(chunk)
+                done += len(chunk)
                 continue
-            for line, values in chunk:
-                try:
-                    reason = parser.add(values)
-                except RowError as error:
-                    message = f"{file}:{line}: column {error.column!r}: {error}"
-                    count += 1
-                    if skip_bad_rows:
-                        export.skipped += 1
-                        if len(export.skipped_examples) < SKIPPED_SHOWN:
-                            export.skipped_examples.append(message)
-                    elif len(errors) < MAX_MESSAGES:
-                        errors.append(message)
-                    continue
-                if reason is not None:
-                    export.ignored[reason] += 1
-    if errors:
-        more = [f"... and {count - len(errors)} more"] if count > len(errors) else []
-        hint = "fix the rows, or pass --skip-bad-rows to leave them out"
-        header = f"{file}: {count} bad row{'s' * (count != 1)} ({hint})"
-        raise ExportError("\n".join([header, *errors, *more]))
+            for _ in itertools.islice(located, done - position):
+                pass
+            position = done
+            rows = located if chunk is None else itertools.islice(located, len(chunk))
+            for line, values in rows:
+                position += 1
+                export.rows_read += 1
+                problems.add(parser, line, values)
+            done = position
+            if chunk is None:
+                break
+    problems.raise_any()
     return export
 
 
-def _batched(rows: Iterator[tuple[int, Values]], size: int) -> Iterator[list[tuple[int, Values]]]:
-    while chunk := list(itertools.islice(rows, size)):
-        yield chunk
+class _Problems:
+    """Rows read one at a time: their errors, or (skipping) their count and first few."""
+
+    def __init__(self, file: str, export: Export, *, skip_bad_rows: bool) -> None:
+        self.file, self.export, self.skip = file, export, skip_bad_rows
+        self.errors: list[str] = []
+        self.count = 0
+
+    def add(self, parser: RowParser, line: int, values: Values) -> None:
+        """Read one row; a bad one is remembered (or counted and skipped)."""
+        export = self.export
+        try:
+            reason = parser.add(values)
+        except RowError as error:
+            message = f"{self.file}:{line}: column {error.column!r}: {error}"
+            self.count += 1
+            if self.skip:
+                export.skipped += 1
+                if len(export.skipped_examples) < SKIPPED_SHOWN:
+                    export.skipped_examples.append(message)
+            elif len(self.errors) < MAX_MESSAGES:
+                self.errors.append(message)
+            return
+        if reason is not None:
+            export.ignored[reason] += 1
+
+    def raise_any(self) -> None:
+        """Raise the ExportError listing the bad rows, if there were any (and no skipping)."""
+        if not self.errors:
+            return
+        count, shown = self.count, len(self.errors)
+        more = [f"... and {count - shown} more"] if count > shown else []
+        hint = "fix the rows, or pass --skip-bad-rows to leave them out"
+        header = f"{self.file}: {count} bad row{'s' * (count != 1)} ({hint})"
+        raise ExportError("\n".join([header, *self.errors, *more]))
+
+
+def _fast_csv(handle: TextIO, mapping: ExportMapping, file: str) -> Iterator[Values]:
+    """The mapped values of every row, split in C: no line numbers, IndexError on a short
+    (or blank) row."""
+    csv.field_size_limit(max(csv.field_size_limit(), _FIELD_LIMIT))
+    reader = csv.reader(handle, delimiter=mapping.delimiter, strict=True)
+    header = next(reader, None)
+    if header is None:
+        raise ExportError(f"{file}: the file is empty; an export starts with a header row")
+    positions = _header_positions(header, mapping, file)
+    if len(positions) == 1:
+        return ((row[positions[0]],) for row in reader)
+    return map(operator.itemgetter(*positions), reader)
+
+
+def _fast_jsonl(handle: TextIO, mapping: ExportMapping) -> Iterator[Values]:
+    columns = mapping.source_columns
+    for text in handle:
+        if text.strip():
+            record = json.loads(text)
+            if not isinstance(record, dict):
+                raise ExportError("not an object")
+            yield tuple(_json_text(record.get(name)) for name in columns)
 
 
 @contextlib.contextmanager
