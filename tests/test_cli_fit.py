@@ -6,6 +6,8 @@ import csv
 import io
 import json
 import os
+import subprocess
+import sys
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -234,3 +236,18 @@ def test_the_fitted_desk_simulates_like_the_recorded_one(desk: Path) -> None:
     assert abs(simulated["abandon_rate"] - recorded["abandon_rate"]) < 0.03
     assert abs(simulated["p_wait"] - recorded["p_wait"]) < 0.05
     assert abs(simulated["wait_s"]["mean"] - recorded["wait_s"]) < 0.35 * recorded["wait_s"]
+
+
+def test_the_fit_benchmark_runs_on_a_small_export() -> None:
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_fit.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--rows", "30000"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "rows/s" in done.stdout
+    assert "exit 0" in done.stdout
+    assert "in-run baseline" in done.stdout
