@@ -11,8 +11,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from chatassign.metrics import Estimate, estimate_defined, estimate_share, summarize_replication
+from chatassign.metrics import (
+    Estimate,
+    ReplicationSummary,
+    estimate_defined,
+    estimate_share,
+    summarize_replication,
+)
 from chatassign.simulation import SimulationPlan, run_replication
+from chatassign.workload import Scenario
 
 MEASURES: tuple[str, ...] = (
     "handed_off",
@@ -36,9 +43,85 @@ SHARES = frozenset({"service_level", "abandon_rate", "p_wait", "utilization", "c
 
 Measures = tuple[float, ...]
 
+TEAM_MEASURES: tuple[str, ...] = (
+    "assigned",
+    "mean_open",
+    "utilization",
+    "at_cap_share",
+    "cap_saturation",
+)
+"""What ``by_team.<team>.<measure>`` may name: docs/simulation.md, "by team"."""
+AI_AGENT_MEASURES: tuple[str, ...] = (
+    "handed_off",
+    "service_level",
+    "abandon_rate",
+    "p_wait",
+    "wait_mean_s",
+    "wait_p90_s",
+    "handed_off_wait_p90_s",
+)
+"""What ``by_ai_agent.<ai agent>.<measure>`` may name (of that AI agent's chats)."""
+
+
+def split_scoped(name: str) -> tuple[str, str, str] | None:
+    """``by_team.billing.cap_saturation`` -> (by_team, billing, cap_saturation); else None.
+
+    The id is everything between the first and the last dot, so it may hold dots.
+    """
+    scope, _, rest = name.partition(".")
+    key, _, measure = rest.rpartition(".")
+    if scope not in ("by_team", "by_ai_agent") or not key or not measure:
+        return None
+    return scope, key, measure
+
+
+def scoped_measure_error(name: str, scenario: Scenario) -> str | None:
+    """Why ``name`` is not a per-team or per-AI-agent measure of ``scenario``; None if it is."""
+    parts = split_scoped(name)
+    if parts is None:
+        return f"{name!r} is not by_team.<team>.<measure> or by_ai_agent.<ai agent>.<measure>"
+    scope, key, measure = parts
+    if scope == "by_team":
+        known, measures, kind = list(scenario.workspace.teams), TEAM_MEASURES, "team"
+    else:
+        streams = scenario.workload.arrivals if scenario.workload else ()
+        known, measures, kind = [s.ai_agent for s in streams], AI_AGENT_MEASURES, "AI agent"
+    if key not in known:
+        return f"{name!r}: no {kind} {key!r} (known: {', '.join(known) or 'none'})"
+    if measure not in measures:
+        return f"{name!r}: unknown measure {measure!r} (one of {', '.join(measures)})"
+    return None
+
+
+def scoped_value(summary: ReplicationSummary, name: str) -> float:
+    """The value of a ``by_team`` / ``by_ai_agent`` measure in one replication (NaN: undefined)."""
+    parts = split_scoped(name)
+    if parts is None:
+        return math.nan
+    scope, key, measure = parts
+    if scope == "by_team":
+        team = next((t for t in summary.by_team if t.id == key), None)
+        return math.nan if team is None else float(getattr(team, measure))
+    stream = next((s for s in summary.by_ai_agent if s.ai_agent == key), None)
+    if stream is None:
+        return math.nan
+    values: dict[str, float | None] = {
+        "handed_off": float(stream.counts["handed_off"]),
+        "service_level": stream.service_level,
+        "abandon_rate": stream.abandon_rate,
+        "p_wait": stream.p_wait,
+        "wait_mean_s": stream.wait["mean"],
+        "wait_p90_s": stream.wait["p90"],
+        "handed_off_wait_p90_s": stream.all_wait["p90"],
+    }
+    return _nan_if_none(values.get(measure))
+
 
 def measure_replication(plan: SimulationPlan, replication: int) -> Measures:
-    """Simulate replication ``replication`` of ``plan`` and keep its ``MEASURES``."""
+    """Simulate replication ``replication`` of ``plan`` and keep its ``MEASURES``.
+
+    The plan's ``extra_measures`` (per-team or per-AI-agent measures) follow, in order.
+    """
     facts = run_replication(plan, replication)
     summary = summarize_replication(facts, threshold=plan.workload.service_level_threshold)
     online = [
@@ -58,6 +141,7 @@ def measure_replication(plan: SimulationPlan, replication: int) -> Measures:
         _mean(online),
         _mean(saturation),
         summary.jain,
+        *(scoped_value(summary, name) for name in plan.extra_measures),
     )
 
 
@@ -65,22 +149,39 @@ def _mean(values: Sequence[float]) -> float:
     return math.fsum(values) / len(values) if values else 0.0
 
 
-def combine(samples: Sequence[Measures]) -> dict[str, Estimate]:
+def combine(samples: Sequence[Measures], extra: Sequence[str] = ()) -> dict[str, Estimate]:
     """Each measure's mean over replications (in the order given) and its 95 % interval.
+
+    ``extra`` names the measures after ``MEASURES`` (the plan's ``extra_measures``).
 
     NaN marks a share that is undefined in a replication (no chat handed off); those
     replications are left out of that measure, as ``metrics.estimate_defined`` does.
     """
     return {
-        name: (estimate_share if name in SHARES else estimate_defined)(
+        name: (estimate_share if _is_share(name) else estimate_defined)(
             [None if math.isnan(s[i]) else s[i] for s in samples]
         )
-        for i, name in enumerate(MEASURES)
+        for i, name in enumerate((*MEASURES, *extra))
     }
+
+
+def _is_share(name: str) -> bool:
+    """Whether the measure is a proportion (of one team or AI agent too: its last part)."""
+    return name in SHARES or name.rsplit(".", 1)[-1] in SHARES | {"at_cap_share"}
 
 
 def _nan_if_none(value: float | None) -> float:
     return math.nan if value is None else value
 
 
-__all__ = ["MEASURES", "SHARES", "Measures", "combine", "measure_replication"]
+__all__ = [
+    "AI_AGENT_MEASURES",
+    "MEASURES",
+    "SHARES",
+    "TEAM_MEASURES",
+    "Measures",
+    "combine",
+    "measure_replication",
+    "scoped_measure_error",
+    "split_scoped",
+]

@@ -31,7 +31,7 @@ SWEEP_TABLE_METRICS = (
 
 def _cell(est: Estimate, kind: str) -> str:
     """``mean ± half-width``; a share's interval clipped at 0 or 1 is shown as its bounds."""
-    scale, unit, digits = (100.0, "%", 1) if kind == "pct" else (1.0, " s", 1)
+    scale, unit, digits = {"pct": (100.0, "%", 1), "secs": (1.0, " s", 1)}.get(kind, (1.0, "", 2))
     text = f"{est.mean * scale:.{digits}f}"
     if est.ci95 is not None:
         low, high = est.ci95
@@ -49,10 +49,24 @@ def _sweep_title(result: SweepResult) -> str:
     )
 
 
+def _shown(result: SweepResult) -> list[tuple[str, str, str]]:
+    """The metrics of the table: the main ones, then each ``--measure`` (named as given)."""
+    return [*SWEEP_TABLE_METRICS, *((name, name, _kind(name)) for name in result.measures)]
+
+
+def _kind(name: str) -> str:
+    """How a ``--measure`` column reads: seconds, a share, or a plain number."""
+    measure = name.rsplit(".", 1)[-1]
+    if measure.endswith("_s"):
+        return "secs"
+    return "num" if measure in ("assigned", "mean_open", "handed_off") else "pct"
+
+
 def _sweep_rows(result: SweepResult) -> list[list[str]]:
+    shown = _shown(result)
     return [
         [value for _, value in row.point.settings]
-        + [_cell(row.metrics[name], kind) for name, _, kind in SWEEP_TABLE_METRICS]
+        + [_cell(row.metrics[name], kind) for name, _, kind in shown]
         for row in result.rows
     ]
 
@@ -68,7 +82,7 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list
 
 def render_sweep_markdown(result: SweepResult) -> str:
     """The sweep table as Markdown: the varied values and the main metrics with ±."""
-    header = [axis.key for axis in result.axes] + [label for _, label, _ in SWEEP_TABLE_METRICS]
+    header = [axis.key for axis in result.axes] + [label for _, label, _ in _shown(result)]
     lines = [f"# {_sweep_title(result)}", "", *markdown_table(header, _sweep_rows(result))]
     lines += ["", "± is half the 95 % interval over replications; [low, high] a share's interval"]
     lines[-1] += " clipped to 0–100 %."
@@ -80,7 +94,7 @@ def render_sweep_table(result: SweepResult, console: Console) -> None:
     table = Table(title=_sweep_title(result), title_justify="left")
     for axis in result.axes:
         table.add_column(axis.key)
-    for _, label, _ in SWEEP_TABLE_METRICS:
+    for _, label, _ in _shown(result):
         table.add_column(label, justify="right")
     for cells in _sweep_rows(result):
         table.add_row(*cells)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import io
 import json
 import math
@@ -55,6 +56,13 @@ class SweepResult:
     replications: int
     axes: tuple[Axis, ...]
     rows: tuple[SweepRow, ...]
+    measures: tuple[str, ...] = ()
+    """Per-team or per-AI-agent measures kept after ``MEASURES`` (``--measure``)."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every measure of a row, in column order."""
+        return (*MEASURES, *self.measures)
 
 
 class Journal:
@@ -65,9 +73,11 @@ class Journal:
     flushed as they arrive; a line cut short by an interruption is ignored on load.
     """
 
-    def __init__(self, path: Path, identity: str) -> None:
+    def __init__(self, path: Path, identity: str, *, width: int = len(MEASURES)) -> None:
         self.path = path
         self.identity = identity
+        self.width = width
+        """Values per record (the measures kept); records of another width are ignored."""
         self._handle: TextIO | None = None
 
     def load(self) -> dict[tuple[tuple[str, ...], int], Measures]:
@@ -91,7 +101,7 @@ class Journal:
                     )
                 continue
             values = tuple(float(v) for v in record["values"])
-            if len(values) == len(MEASURES):
+            if len(values) == self.width:
                 found[(tuple(record["point"]), int(record["replication"]))] = values
         return found
 
@@ -137,11 +147,16 @@ class Journal:
 
 
 def sweep_plans(
-    variants: Variants, axes: Sequence[Axis]
+    variants: Variants, axes: Sequence[Axis], measures: Sequence[str] = ()
 ) -> tuple[tuple[GridPoint, ...], list[SimulationPlan]]:
-    """The grid of ``axes`` and each point's simulation plan (validated up front)."""
+    """The grid of ``axes`` and each point's simulation plan (validated up front).
+
+    ``measures``: per-team or per-AI-agent measures each replication keeps as well.
+    """
     points = build_grid(axes)
-    return points, [variants.plan(point.settings) for point in points]
+    extra = tuple(measures)
+    plans = [variants.plan(point.settings) for point in points]
+    return points, [dataclasses.replace(p, extra_measures=extra) if extra else p for p in plans]
 
 
 def run_sweep(
@@ -152,13 +167,15 @@ def run_sweep(
     journal: Journal | None = None,
     resume: bool = False,
     progress: SweepProgress | None = None,
+    measures: Sequence[str] = (),
 ) -> SweepResult:
     """Run every replication of every grid point; the tidy result.
 
     With ``journal``, finished tasks are appended to it; with ``resume`` too, tasks it
-    already holds are not run again.
+    already holds are not run again. ``measures`` are kept after ``MEASURES``.
     """
-    points, plans = sweep_plans(variants, axes)
+    points, plans = sweep_plans(variants, axes, measures)
+    extra = tuple(measures)
     replications = plans[0].replications
     done: dict[Task, Measures] = {}
     if journal is not None and resume:
@@ -193,23 +210,31 @@ def run_sweep(
         if journal is not None:
             journal.close()
     rows = tuple(
-        SweepRow(p, replications, combine([done[Task(p.index, r)] for r in range(replications)]))
+        SweepRow(
+            p, replications, combine([done[Task(p.index, r)] for r in range(replications)], extra)
+        )
         for p in points
     )
-    return SweepResult(plans[0].scenario.name, plans[0].seed, replications, tuple(axes), rows)
+    scenario, seed = plans[0].scenario.name, plans[0].seed
+    return SweepResult(scenario, seed, replications, tuple(axes), rows, extra)
 
 
-def sweep_identity(scenario_text: str, variants: Variants, axes: Iterable[Axis]) -> str:
-    """What a journal must match to be resumed: the scenario, overrides, keys, seed, horizon."""
+def sweep_identity(
+    scenario_text: str, variants: Variants, axes: Iterable[Axis], measures: Sequence[str] = ()
+) -> str:
+    """What a journal must match to be resumed: the scenario, overrides, keys, seed, horizon
+    (and the ``--measure`` list, when there is one)."""
     import hashlib
 
-    parts = {
+    parts: dict[str, object] = {
         "scenario": hashlib.sha256(scenario_text.encode()).hexdigest(),
         "set": [o.argument for o in variants.base_overrides],
         "vary": [[a.key, list(a.values)] for a in axes],
         "seed": variants.seed,
         "horizon": variants.horizon,
     }
+    if measures:
+        parts["measures"] = list(measures)
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -219,7 +244,7 @@ def sweep_identity(scenario_text: str, variants: Variants, axes: Iterable[Axis])
 def table_columns(result: SweepResult) -> list[str]:
     """The columns: each varied key, ``replications``, then each measure and its CI bounds."""
     columns = [axis.key for axis in result.axes] + ["replications"]
-    for name in MEASURES:
+    for name in result.names:
         columns += [name, f"{name}_ci_low", f"{name}_ci_high"]
     return columns
 
@@ -243,7 +268,7 @@ def table_rows(result: SweepResult) -> list[list[JsonScalar]]:
     for row in result.rows:
         cells: list[JsonScalar] = [_typed(value) for _, value in row.point.settings]
         cells.append(row.replications)
-        for name in MEASURES:
+        for name in result.names:
             est = row.metrics[name]
             low, high = est.ci95 if est.ci95 is not None else (None, None)
             mean = est.mean if math.isfinite(est.mean) else None  # NaN: no chat handed off
@@ -272,7 +297,7 @@ def render_sweep_json(result: SweepResult) -> str:
         "seed": result.seed,
         "replications": result.replications,
         "vary": {axis.key: [_typed(v) for v in axis.values] for axis in result.axes},
-        "metrics": list(MEASURES),
+        "metrics": list(result.names),
         "rows": [dict(zip(columns, cells, strict=True)) for cells in table_rows(result)],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

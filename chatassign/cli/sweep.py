@@ -36,6 +36,7 @@ from chatassign.errors import ChatAssignError, UsageError
 from chatassign.execution import ClusterLostError, CountingExecutor, Executor, open_executor
 from chatassign.html_report import require_report_extra
 from chatassign.html_sweep_report import render_sweep_html
+from chatassign.measures import MEASURES, scoped_measure_error
 from chatassign.overrides import build_scenario, parse_overrides, read_source
 from chatassign.quantities import parse_duration
 from chatassign.report_sweep import (
@@ -120,6 +121,15 @@ def sweep_command(
         ),
     ] = None,
     overrides: SetOpt = None,
+    measure: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--measure",
+            metavar="NAME",
+            help="Also keep by_team.TEAM.MEASURE or by_ai_agent.AI_AGENT.MEASURE "
+            "(e.g. by_team.billing.cap_saturation); repeatable.",
+        ),
+    ] = None,
     seed: SeedOpt = None,
     replications: Annotated[
         int | None,
@@ -185,6 +195,11 @@ def sweep_command(
             replications=replications,
             horizon=_seconds(horizon),
         )
+        measures = tuple(dict.fromkeys(measure or ()))
+        for name in measures:
+            problem = scoped_measure_error(name, variants.base)
+            if problem is not None:
+                raise UsageError(f"--measure {name}: {problem}")
         for axis in axes:
             if axis.key.startswith("staff."):
                 team = axis.key.removeprefix("staff.")
@@ -193,14 +208,21 @@ def sweep_command(
         journal = None
         if journal_out is not None:
             text = source.path.read_text(encoding="utf-8")
-            journal = Journal(journal_out.target, sweep_identity(text, variants, axes))
+            identity = sweep_identity(text, variants, axes, measures)
+            journal = Journal(journal_out.target, identity, width=len(MEASURES) + len(measures))
         try:
             with (
                 open_executor(workers, cluster) as executor,
                 _progress_bar("sweeping") as progress,
             ):
                 result = run_sweep(
-                    variants, axes, executor, journal=journal, resume=resume, progress=progress
+                    variants,
+                    axes,
+                    executor,
+                    journal=journal,
+                    resume=resume,
+                    progress=progress,
+                    measures=measures,
                 )
         except ClusterLostError as error:
             if journal_out is None:

@@ -48,6 +48,9 @@ class SimulationPlan:
     """Keep a ``ChatRecord`` per chat (memory grows with chats; for tests)."""
     queue_sample_interval: float = 0.0
     """Record the pending-queue length every this many seconds (0: off; for report charts)."""
+    extra_measures: tuple[str, ...] = ()
+    """Per-team or per-AI-agent measures a sweep or staffing search keeps beside the usual
+    ones (``by_team.billing.cap_saturation``); see ``measures.py``."""
 
     @cached_property
     def workspace(self) -> Workspace:

@@ -11,7 +11,7 @@ from types import MappingProxyType
 
 from chatassign.errors import TargetNotReachableError, UsageError
 from chatassign.execution import Executor, Task
-from chatassign.measures import Measures, combine
+from chatassign.measures import Measures, combine, scoped_measure_error
 from chatassign.metrics import Estimate
 from chatassign.simulation import SimulationPlan, plan_simulation
 from chatassign.staffing.bottleneck import bottleneck_reason
@@ -22,7 +22,7 @@ from chatassign.staffing.estimate import (
     erlang_start,
     require_workload,
 )
-from chatassign.staffing.targets import Target, Verdict, judge
+from chatassign.staffing.targets import Target, Verdict, judge, scoped_targets
 from chatassign.variants import shared_pool_notes, with_team_size
 from chatassign.workload import RateSegment, Scenario, Workload
 
@@ -65,6 +65,12 @@ class _Evaluator:
         workload = require_workload(scenario)
         first = settings.replications or workload.replications
         self.first = max(3, first)
+        self.extra = scoped_targets(targets)
+        """Per-team and per-AI-agent metrics the targets name, measured beside the rest."""
+        for name in self.extra:
+            problem = scoped_measure_error(name, scenario)
+            if problem is not None:
+                raise UsageError(f"--target {name}: {problem}")
         self.samples: dict[tuple[tuple[str, int], ...], list[Measures]] = {}
         self.evaluated: list[Evaluation] = []
 
@@ -72,12 +78,13 @@ class _Evaluator:
         scenario = self.scenario
         for team, agents in staffing:
             scenario = with_team_size(scenario, team, agents)
-        return plan_simulation(
+        plan = plan_simulation(
             scenario,
             seed=self.settings.seed,
             replications=self.settings.max_replications,
             horizon=self.settings.horizon,
         )
+        return dataclasses.replace(plan, extra_measures=self.extra)
 
     def evaluate(self, staffing: Mapping[str, int]) -> Evaluation:
         key = tuple(sorted(staffing.items()))
@@ -86,7 +93,7 @@ class _Evaluator:
         wanted = max(self.first, len(samples))
         while True:
             self._extend(plan, samples, wanted)
-            metrics = combine(samples)
+            metrics = combine(samples, self.extra)
             verdict = judge(self.targets, metrics)
             if verdict is not Verdict.UNCLEAR or wanted >= self.settings.max_replications:
                 break

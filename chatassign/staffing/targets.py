@@ -9,12 +9,27 @@ from dataclasses import dataclass
 from enum import Enum
 
 from chatassign.errors import UsageError
+from chatassign.measures import split_scoped
 from chatassign.metrics import Estimate
 
-_TARGET = re.compile(r"\s*([a-z_0-9]+)\s*(>=|<=)\s*([0-9.eE+-]+)\s*(%?)\s*")
+_TARGET = re.compile(r"\s*([A-Za-z_0-9.\-]+?)\s*(>=|<=)\s*([0-9.eE+-]+)\s*(%?)\s*")
 
 HIGHER_IS_BETTER = frozenset({"service_level"})
 LOWER_IS_BETTER = frozenset({"abandon_rate", "p_wait", "wait_mean_s", "wait_p90_s", "queue_mean"})
+SCOPED_LOWER_IS_BETTER = frozenset(
+    {
+        "abandon_rate",
+        "p_wait",
+        "wait_mean_s",
+        "wait_p90_s",
+        "handed_off_wait_p90_s",
+        "utilization",
+        "at_cap_share",
+        "cap_saturation",
+        "mean_open",
+    }
+)
+"""Per-team and per-AI-agent measures a target may name besides ``service_level``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +57,15 @@ def parse_target(text: str) -> Target:
     if match is None:
         raise UsageError(f"--target {text}: expected METRIC>=VALUE or METRIC<=VALUE ({known})")
     metric, op, number, percent = match.groups()
-    if metric not in HIGHER_IS_BETTER | LOWER_IS_BETTER:
-        raise UsageError(f"--target {text}: unknown metric {metric!r} (one of {known})")
+    measure = _direction_key(metric)
+    if measure is None:
+        raise UsageError(
+            f"--target {text}: unknown metric {metric!r} (one of {known}, or "
+            "by_team.<team>.<measure>, by_ai_agent.<ai agent>.<measure>)"
+        )
     at_least = op == ">="
-    if at_least != (metric in HIGHER_IS_BETTER):
-        better = ">=" if metric in HIGHER_IS_BETTER else "<="
+    if at_least != (measure in HIGHER_IS_BETTER):
+        better = ">=" if measure in HIGHER_IS_BETTER else "<="
         raise UsageError(f"--target {text}: {metric} improves with staff; write {metric}{better}")
     try:
         value = float(number) / (100.0 if percent else 1.0)
@@ -55,6 +74,23 @@ def parse_target(text: str) -> Target:
     if not math.isfinite(value) or value < 0:
         raise UsageError(f"--target {text}: the value must be a finite number ≥ 0")
     return Target(metric, at_least, value)
+
+
+def _direction_key(metric: str) -> str | None:
+    """The measure whose direction ``metric`` takes, or None if it is no target metric."""
+    if metric in HIGHER_IS_BETTER | LOWER_IS_BETTER:
+        return metric
+    parts = split_scoped(metric)
+    if parts is None:
+        return None
+    measure = parts[2]
+    return measure if measure in HIGHER_IS_BETTER | SCOPED_LOWER_IS_BETTER else None
+
+
+def scoped_targets(targets: Sequence[Target]) -> tuple[str, ...]:
+    """The per-team and per-AI-agent metrics among ``targets``, each once, in order."""
+    names = [t.metric for t in targets if split_scoped(t.metric) is not None]
+    return tuple(dict.fromkeys(names))
 
 
 class Verdict(Enum):
