@@ -126,8 +126,8 @@ def sweep_command(
         typer.Option(
             "--measure",
             metavar="NAME",
-            help="Also keep by_team.TEAM.MEASURE or by_ai_agent.AI_AGENT.MEASURE "
-            "(e.g. by_team.billing.cap_saturation); repeatable.",
+            help="Also keep one team's or AI agent's measure: by_team.T.M or "
+            "by_ai_agent.A.M (see docs/sweep.md); repeatable.",
         ),
     ] = None,
     seed: SeedOpt = None,
