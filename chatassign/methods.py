@@ -22,7 +22,7 @@ import heapq
 import random
 from collections.abc import Callable, Iterable
 from heapq import heappop, heappush, heapreplace
-from typing import Protocol
+from typing import Generic, TypeVar
 
 from chatassign.model import Method
 
@@ -59,80 +59,93 @@ class AgentState:
         """Round-robin position per teamspace; absent means ``online_seq``."""
 
 
-class Picker(Protocol):
-    """One pool's view of an assignment method."""
+class Picker:
+    """One pool's view of an assignment method (the base of every method's picker).
 
-    rotates: bool
+    A base class rather than a Protocol: compiled, a call through it is a native call.
+    """
+
+    __slots__ = ()
+    rotates = False
     """Whether ``placed`` must be called after each placement (round robin)."""
-    tracks_removals: bool
+    tracks_removals = False
     """Whether ``refresh`` must be called when an agent becomes unavailable."""
 
     def refresh(self, agent: AgentState, available: bool) -> None:
         """The agent changed (its ``version`` was bumped); ``available`` is its new eligibility."""
+        raise NotImplementedError
 
     def pick(self) -> AgentState | None:
         """The agent this method gives the next chat to (random draws from its source)."""
+        raise NotImplementedError
 
     def any_available(self) -> bool:
         """Whether some agent is available, without drawing from any random source."""
+        return self.pick() is not None
 
     def placed(self, agent: AgentState) -> None:
         """The pool just gave ``agent`` a chat (called before the agent's refresh)."""
 
     def detail(self, agent: AgentState) -> str:
         """Why ``agent`` was chosen, for the event trace."""
+        raise NotImplementedError
 
 
-class BalancedPicker:
-    """Fewest open chats; ties: last assignment longest ago, earliest online, agent id."""
+Key = TypeVar("Key")
+"""A method's order key of an agent: the smallest is picked first (the agent id breaks ties)."""
+
+
+class HeapPicker(Picker, Generic[Key]):
+    """The method whose order ``key`` gives: a heap of agents with lazy deletion.
+
+    Entries are (key, the agent's version when pushed, the agent).
+    """
 
     __slots__ = ("_heap", "_limit")
-    rotates = False
-    tracks_removals = False
 
     def __init__(self, members: int) -> None:
-        self._heap: list[tuple[int, float, float, str, int, AgentState]] = []
+        self._heap: list[tuple[Key, int, AgentState]] = []
         self._limit = 2 * members + 32
+
+    def key(self, agent: AgentState) -> Key:
+        """The agent's place in the order: the smallest key is picked first."""
+        raise NotImplementedError
 
     def refresh(self, agent: AgentState, available: bool) -> None:
         if available:
             heap = self._heap
-            entry = (
-                agent.load,
-                agent.last_assigned,
-                agent.online_since,
-                agent.id,
-                agent.version,
-                agent,
-            )
-            if heap and heap[0][5] is agent:  # the top is stale: replace it
+            entry = (self.key(agent), agent.version, agent)
+            if heap and heap[0][2] is agent:  # the top is stale: replace it
                 heapreplace(heap, entry)
                 return
             heappush(heap, entry)
             if len(heap) > self._limit:
-                self._heap = [e for e in heap if e[4] == e[5].version]
+                self._heap = [e for e in heap if e[1] == e[2].version]
                 heapq.heapify(self._heap)
 
     def pick(self) -> AgentState | None:
         heap = self._heap
         while heap:
             entry = heap[0]
-            if entry[4] == entry[5].version:
-                return entry[5]
+            if entry[1] == entry[2].version:
+                return entry[2]
             heappop(heap)
         return None
 
-    def any_available(self) -> bool:
-        return self.pick() is not None
 
-    def placed(self, agent: AgentState) -> None:
-        pass
+class BalancedPicker(HeapPicker[tuple[int, float, float, str]]):
+    """Fewest open chats; ties: last assignment longest ago, earliest online, agent id."""
+
+    __slots__ = ()
+
+    def key(self, agent: AgentState) -> tuple[int, float, float, str]:
+        return (agent.load, agent.last_assigned, agent.online_since, agent.id)
 
     def detail(self, agent: AgentState) -> str:
         return f"balanced load={agent.load}"
 
 
-class RoundRobinPicker:
+class RoundRobinPicker(HeapPicker[tuple[int, str]]):
     """Agents in the order they came online; a chat moves its agent to the end.
 
     The rotation is a queue per teamspace (as Chatwoot keeps it): the next chat goes
@@ -140,40 +153,16 @@ class RoundRobinPicker:
     at the front. Coming online puts an agent at the end.
     """
 
-    __slots__ = ("_heap", "_limit", "_sequence", "_teamspace")
+    __slots__ = ("_sequence", "_teamspace")
     rotates = True
-    tracks_removals = False
 
     def __init__(self, members: int, *, teamspace: str, sequence: Callable[[], int]) -> None:
-        self._heap: list[tuple[int, str, int, AgentState]] = []
-        self._limit = 2 * members + 32
+        super().__init__(members)
         self._teamspace = teamspace
         self._sequence = sequence
 
-    def refresh(self, agent: AgentState, available: bool) -> None:
-        if available:
-            heap = self._heap
-            position = agent.rotation.get(self._teamspace, agent.online_seq)
-            entry = (position, agent.id, agent.version, agent)
-            if heap and heap[0][3] is agent:  # the top is stale: replace it
-                heapreplace(heap, entry)
-                return
-            heappush(heap, entry)
-            if len(heap) > self._limit:
-                self._heap = [e for e in heap if e[2] == e[3].version]
-                heapq.heapify(self._heap)
-
-    def pick(self) -> AgentState | None:
-        heap = self._heap
-        while heap:
-            entry = heap[0]
-            if entry[2] == entry[3].version:
-                return entry[3]
-            heappop(heap)
-        return None
-
-    def any_available(self) -> bool:
-        return self.pick() is not None
+    def key(self, agent: AgentState) -> tuple[int, str]:
+        return (agent.rotation.get(self._teamspace, agent.online_seq), agent.id)
 
     def placed(self, agent: AgentState) -> None:
         agent.rotation[self._teamspace] = self._sequence()
@@ -182,11 +171,10 @@ class RoundRobinPicker:
         return "round-robin"
 
 
-class RandomPicker:
+class RandomPicker(Picker):
     """Uniformly at random among available agents, from an injected random source."""
 
     __slots__ = ("_agents", "_index", "_rng")
-    rotates = False
     tracks_removals = True
 
     def __init__(self, rng: random.Random) -> None:
@@ -216,9 +204,6 @@ class RandomPicker:
 
     def any_available(self) -> bool:
         return bool(self._agents)
-
-    def placed(self, agent: AgentState) -> None:
-        pass
 
     def detail(self, agent: AgentState) -> str:
         return "random"

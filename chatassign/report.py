@@ -1,4 +1,4 @@
-"""Summaries -> output: the JSON document, Markdown, CSV, Rich tables, and trace rows.
+"""Summaries -> output: the JSON document, Markdown, CSV and Rich tables.
 
 Pure rendering: same report, same bytes (no timestamps, no absolute paths, fixed key
 order). The JSON keys are the contract of ``docs/cli.md``; more may be added.
@@ -16,7 +16,6 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 
-from chatassign.engine import EngineEvent
 from chatassign.estimate import ErlangEstimate, NoEstimate
 from chatassign.metrics import (
     STREAM_COUNT_KEYS,
@@ -26,36 +25,11 @@ from chatassign.metrics import (
     StreamSummary,
     TeamSummary,
 )
-from chatassign.quantities import DayStart
-
-TRACE_HEADER = ("time_s", "replication", "event", "chat", "agent", "teamspace", "pool", "detail")
 
 _COUNT_KEYS = STREAM_COUNT_KEYS
 
 Json = dict[str, "JsonValue"]
 JsonValue = float | int | str | bool | None | list["JsonValue"] | dict[str, "JsonValue"]
-
-
-def trace_row(
-    replication: int, event: EngineEvent, starts_at: DayStart | None = None
-) -> tuple[str, ...]:
-    """One CSV row of the trace, in ``TRACE_HEADER`` order (time with full precision).
-
-    With ``starts_at`` the row ends with the event's clock time (``13:05:09``, ``+1d``
-    past midnight).
-    """
-    clock = () if starts_at is None else (starts_at.clock_at(event.time, seconds=True),)
-    return (
-        repr(float(event.time)),
-        str(replication),
-        event.event,
-        "" if event.chat is None else str(event.chat),
-        event.agent or "",
-        event.teamspace or "",
-        event.pool or "",
-        event.detail,
-        *clock,
-    )
 
 
 # --------------------------------------------------------------------- JSON

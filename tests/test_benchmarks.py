@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,22 +23,61 @@ def bench(script: str, *args: str) -> str:
     return done.stdout
 
 
-def test_bench_simulate_prints_every_ratio() -> None:
-    out = bench("bench_simulate.py", "--handoffs", "3000", "--repeat", "1")
+def build_options() -> list[str]:
+    """Both builds where CI provides their folders (``test_build.py``), else the current one."""
+    pure, compiled = (
+        os.environ.get("CHATASSIGN_PURE_PATH"),
+        os.environ.get("CHATASSIGN_COMPILED_PATH"),
+    )
+    if pure is None or compiled is None:
+        return ["--current"]
+    return ["--pure", pure, "--compiled", compiled]
+
+
+def test_bench_simulate_prints_every_measure_of_each_build() -> None:
+    options = build_options()
+    out = bench("bench_simulate.py", "--handoffs", "3000", "--repeat", "1", *options)
     lines = out.splitlines()
-    assert lines[0].split() == ["measure", "handoffs", "per", "second", "ratio", "peak", "MiB"]
-    assert lines[1] == "(best of 1 runs each, alternating)"
+    assert lines[0].split() == [
+        "measure",
+        "build",
+        "handoffs",
+        "per",
+        "second",
+        "ratio",
+        "peak",
+        "MiB",
+    ]
+    assert lines[1].startswith("(best of 1 runs each, alternating;")
+    builds = 1 if options == ["--current"] else 2
     names = [line.split()[0] for line in lines[2:]]
-    assert names == ["baseline", "mmc", "baseline", "full", "baseline", "streams"]
-    assert "(goal 0.4)" in lines[3]
-    assert "(goal 0.25)" in lines[5]
-    assert "(goal 0.25)" in lines[7]
+    assert names == [
+        name
+        for measure in ("mmc", "full", "streams", "traced")
+        for name in ["baseline"] + [measure] * builds
+    ]
+    assert "(goal 2.0)" in lines[-1]
+    if builds == 2:
+        assert "compiled" in lines[3]
+        assert "(goal 0.7)" in lines[3]
+        assert "pure Python" in lines[4]
+        assert "(goal 0.35)" in lines[4]
 
 
 def test_bench_engine_runs_both_sizes() -> None:
-    out = bench("bench_engine.py", "--pairs", "3000", "--method", "round-robin")
+    out = bench(
+        "bench_engine.py",
+        "--pairs",
+        "3000",
+        "--repeat",
+        "1",
+        "--method",
+        "round-robin",
+        *build_options(),
+    )
     assert "100 agents:" in out
     assert "10000 agents:" in out
+    assert "machine speed: bare SimPy" in out
 
 
 def test_bench_validate_and_sweep_run() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+import chatassign
 from chatassign.cli import app
 
 DATA = Path(__file__).parent / "data"
@@ -243,7 +244,7 @@ def test_unreadable_file_is_an_error(tmp_path: Path) -> None:
 
 def test_validating_many_files(tmp_path: Path) -> None:
     # Speed is measured by benchmarks/bench_validate.py (1,000 files), not here.
-    text = (ROOT / "chatassign" / "examples" / "acme.yaml").read_text(encoding="utf-8")
+    text = (Path(chatassign.__file__).parent / "examples" / "acme.yaml").read_text(encoding="utf-8")
     for i in range(100):
         (tmp_path / f"s{i:03d}.yaml").write_text(text, encoding="utf-8")
     result = run("validate", str(tmp_path))

@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "chatassign"
+import chatassign
+
+PACKAGE = Path(chatassign.__file__).resolve().parent
+"""The package under test: the source tree, or the installed wheel in CI's compiled run."""
 
 CORE = {
     "chatassign.analytic",

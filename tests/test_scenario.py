@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import chatassign
 from chatassign.distributions import Lognormal
 from chatassign.model import Method, Plan
 from chatassign.scenario import (
@@ -269,7 +270,8 @@ def test_every_code_is_documented() -> None:
         "not-utf8",
     }
     assert used <= documented
-    sources = "".join(p.read_text() for p in (ROOT / "chatassign" / "scenario").glob("*.py"))
+    package = Path(chatassign.__file__).parent
+    sources = "".join(p.read_text() for p in (package / "scenario").glob("*.py"))
     for code in documented:
         assert f'"{code}"' in sources or code.startswith("unknown-"), code
 

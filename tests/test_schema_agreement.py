@@ -73,7 +73,12 @@ def schema_accepts(data: object) -> bool:
     return bool(VALIDATOR.is_valid(data))
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def file_id(path: Path) -> str:
+    """The path from the project's top (the example: from the package, installed or not)."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else f"chatassign/{path.name}"
+
+
+@pytest.mark.parametrize("path", FILES, ids=file_id)
 def test_validate_and_the_schema_agree_on_every_file(path: Path) -> None:
     problems = [p for p in check_scenario_file(path) if p.is_error]
     codes = {p.code for p in problems}

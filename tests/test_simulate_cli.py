@@ -19,7 +19,7 @@ from chatassign.estimate import ErlangEstimate, NoEstimate, erlang_estimate
 from chatassign.facts import WaitSketch
 from chatassign.metrics import estimate, jain_index, max_min_ratio, t_quantile_975
 from chatassign.model import Method
-from chatassign.report import TRACE_HEADER
+from chatassign.simulation.trace import TRACE_HEADER
 from tests.sim_world import Expo, Fixed, scenario, workspace
 
 runner = CliRunner()

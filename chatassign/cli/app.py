@@ -16,6 +16,7 @@ from rich.text import Text
 from chatassign import __version__
 from chatassign.cli.excerpt import excerpt, source_lines
 from chatassign.cli.output import guard_standard_streams
+from chatassign.compiled import core_build
 from chatassign.errors import BrokenPipeOutputError, ChatAssignError, UsageError
 from chatassign.scenario import InvalidScenarioError
 
@@ -108,10 +109,15 @@ QuietOption = Annotated[
 """``-q/--quiet`` of every command that writes notices (its value is already applied)."""
 
 
+def version_text() -> str:
+    """What ``--version`` prints: the version and which build of the core runs."""
+    return f"chatassign {__version__} ({core_build()} core)"
+
+
 def version_callback(value: bool) -> None:
     """Print the version and stop, for ``--version``."""
     if value:
-        typer.echo(f"chatassign {__version__}")
+        typer.echo(version_text())
         raise typer.Exit()
 
 

@@ -154,7 +154,8 @@ def _run(
             files = [trace_file(trace, label) for _, label, _ in planned]
             for (_, label, _), file in zip(planned, files, strict=True):
                 handle = stack.enter_context(open_output(file))
-                sinks[label] = trace_writer(handle, planned[0][2].workload.starts_at)
+                starts_at = planned[0][2].workload.starts_at
+                sinks[label] = stack.enter_context(trace_writer(handle, starts_at))
         progress = stack.enter_context(progress_bar([plan for _, _, plan in planned]))
         return run_arms(planned, trace_for=sinks.get if sinks else None, progress=progress)
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import re
 import shlex
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -17,13 +17,12 @@ from rich.text import Text
 
 from chatassign.cli.app import TABLE_WIDTH, notice_console
 from chatassign.cli.output import OutputFile, output_file, write_output
-from chatassign.engine import EngineEvent
 from chatassign.errors import UsageError
 from chatassign.model import Method
 from chatassign.overrides import Override, parse_overrides
 from chatassign.quantities import DayStart, parse_duration
-from chatassign.report import TRACE_HEADER, trace_row
 from chatassign.simulation import SimulationPlan, TraceSink
+from chatassign.simulation.trace import TraceWriter
 
 
 class ReportFormat(StrEnum):
@@ -167,18 +166,16 @@ def reproduce_arguments(
     return args + ([] if cap is None else ["--cap", cap])
 
 
-def trace_writer(handle: TextIO, starts_at: DayStart | None = None) -> TraceSink:
-    """A trace sink writing cli.md's CSV (header first) to ``handle``.
+@contextlib.contextmanager
+def trace_writer(handle: TextIO, starts_at: DayStart | None = None) -> Iterator[TraceSink]:
+    """A trace sink writing cli.md's CSV (header first) to ``handle``, in batches of rows.
 
-    When the day has a start, each row ends with its clock time (column ``clock``).
+    When the day has a start, each row ends with its clock time (column ``clock``). The
+    rows still held are written when the block ends without an error.
     """
-    writer = csv.writer(handle, lineterminator="\n")
-    writer.writerow(TRACE_HEADER if starts_at is None else (*TRACE_HEADER, "clock"))
-
-    def write(replication: int, event: EngineEvent) -> None:
-        writer.writerow(trace_row(replication, event, starts_at))
-
-    return write
+    sink = TraceWriter(handle, starts_at)
+    yield sink
+    sink.flush()
 
 
 def trace_file(trace: OutputFile, label: str) -> OutputFile:

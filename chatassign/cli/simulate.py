@@ -169,7 +169,8 @@ def _run(
         sink: TraceSink | None = None
         if trace is not None:
             starts_at = planned[0][2].workload.starts_at
-            sink = trace_writer(stack.enter_context(open_output(trace)), starts_at)
+            handle = stack.enter_context(open_output(trace))
+            sink = stack.enter_context(trace_writer(handle, starts_at))
         progress = stack.enter_context(progress_bar([plan for _, _, plan in planned]))
         return run_arms(planned, trace=sink, progress=progress)
 

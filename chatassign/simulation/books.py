@@ -40,7 +40,8 @@ class Alarm(Generic[T]):
     """Never failed (a class attribute: one store less per alarm)."""
 
     def __init__(self, callbacks: list[Callable[[Alarm[T]], None]], value: T) -> None:
-        self.callbacks = callbacks
+        self.callbacks: list[Callable[[Alarm[T]], None]] | None = callbacks
+        """SimPy sets this to None when the alarm fires (a compiled field checks the type)."""
         self._value = value
 
 

@@ -244,7 +244,8 @@ class ReplicationRun:
         members: dict[str, tuple[str, ...]] = {}
         for team_id in ws.teams:
             team = Saturation(team_id, 0)
-            members[team_id] = tuple(sorted(ws.team_members(team_id) & self.agents.keys()))
+            # dict_keys & frozenset is a set (frozenset & dict_keys too, whatever mypy says).
+            members[team_id] = tuple(sorted(self.agents.keys() & ws.team_members(team_id)))
             for uid in members[team_id]:
                 self.agents[uid].teams.append(team)
             books.append(team)

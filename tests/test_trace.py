@@ -1,0 +1,57 @@
+"""The trace CSV: batched rows give exactly the bytes of one ``writerow`` per event."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chatassign.engine import EngineEvent
+from chatassign.simulation import trace
+from chatassign.simulation.trace import TRACE_HEADER, TraceWriter, trace_row
+
+names = st.none() | st.text(max_size=6)
+events = st.builds(
+    EngineEvent,
+    time=st.floats(min_value=0, max_value=1e9),
+    event=st.sampled_from(["handoff", "assigned", "closed"]),
+    chat=st.none() | st.integers(0, 10**6),
+    agent=names,
+    teamspace=names,
+    pool=names,
+    detail=st.text(max_size=8),
+)
+
+
+def one_row_at_a_time(rows: list[tuple[int, EngineEvent]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(TRACE_HEADER)
+    for replication, event in rows:
+        writer.writerow(trace_row(replication, event))
+    return out.getvalue()
+
+
+@given(st.lists(st.tuples(st.integers(0, 99), events), max_size=30))
+def test_batches_write_the_same_bytes_as_single_rows(rows: list[tuple[int, EngineEvent]]) -> None:
+    out = io.StringIO()
+    sink = TraceWriter(out)
+    for replication, event in rows:
+        sink(replication, event)
+    sink.flush()
+    assert out.getvalue() == one_row_at_a_time(rows)
+
+
+def test_a_full_batch_goes_out_before_the_flush() -> None:
+    out = io.StringIO()
+    sink = TraceWriter(out)
+    event = EngineEvent(1.5, "handoff", 7, None, "s", "s", "bot")
+    for _ in range(trace.BATCH_ROWS):
+        sink(0, event)
+    assert out.getvalue().count("\n") == 1 + trace.BATCH_ROWS
+    sink(0, event)
+    assert out.getvalue().count("\n") == 1 + trace.BATCH_ROWS
+    sink.flush()
+    assert out.getvalue() == one_row_at_a_time([(0, event)] * (trace.BATCH_ROWS + 1))
