@@ -222,6 +222,54 @@ def verdict(labels: Sequence[str], rows: Sequence[Row], replications: int) -> tu
     return tuple(sentences)
 
 
+def headline(comparison: Comparison) -> str:
+    """The comparison in one line, before the details.
+
+    ``balanced: 0.89 s less mean wait than random, 95 % sure``: the first metric of
+    ``HEADLINE_ORDER`` on which some column differs clearly from the baseline, and the
+    column with the largest clear difference there.
+    """
+    if len(comparison.arms) < 2:
+        return f"{comparison.arms[0]}: one column, nothing to compare."
+    rows = {row.metric.key: row for row in comparison.rows}
+    for key in HEADLINE_ORDER:
+        row = rows.get(key)
+        if row is None:
+            continue
+        clear = [
+            (abs(d.mean), i) for i, d in enumerate(row.differences) if d is not None and d.clear
+        ]
+        if not clear:
+            continue
+        _, i = max(clear)
+        diff = row.differences[i]
+        assert diff is not None
+        arm_better = (diff.mean < 0) == (row.metric.better is Better.LOWER)
+        winner, loser = (
+            (comparison.arms[i], comparison.baseline)
+            if arm_better
+            else (comparison.baseline, comparison.arms[i])
+        )
+        lower = row.metric.better is Better.LOWER
+        return f"{winner}: {_amount(row.metric, diff)} {'less' if lower else 'more'} " + (
+            f"{row.metric.label} than {loser}, 95 % sure."
+        )
+    n = comparison.replications
+    return (
+        f"No clear difference between the columns on any metric ({n} replication"
+        f"{'s' if n != 1 else ''}, 95 % intervals)."
+    )
+
+
+def _amount(metric: Metric, diff: Difference) -> str:
+    size = abs(diff.mean)
+    if metric.unit is Unit.SECONDS:
+        return f"{_number(size)} s"
+    if metric.unit is Unit.SHARE:
+        return f"{_number(100 * size)} points"
+    return _number(size)
+
+
 def _sentence(base: str, arm: str, i: int, rows: dict[str, Row], replications: int) -> str:
     headline = next(
         (key for key in HEADLINE_ORDER if (d := rows[key].differences[i]) is not None and d.clear),
@@ -295,5 +343,6 @@ __all__ = [
     "Row",
     "Unit",
     "compare",
+    "headline",
     "verdict",
 ]

@@ -74,7 +74,9 @@ def _signed(x: float, spec: str) -> str:
 def arm_heading(result: MethodResult, label: str, *, separator: str = ": ") -> str:
     """The column title: the label, and the plan it needs when the scenario's plan lacks it."""
     s = result.summary
-    return label if s.allowed_by_plan else f"{label}{separator}needs {s.required_plan}"
+    if s.allowed_by_plan:
+        return label
+    return f"{label}{separator}needs plan {s.required_plan.capitalize()}"
 
 
 def settings_line(report: SimulationReport) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chatassign.arms import ArmRun
-from chatassign.comparison import Row
+from chatassign.comparison import Row, headline
 from chatassign.comparison_report import (
     ComparisonReport,
     arm_heading,
@@ -30,6 +30,8 @@ from chatassign.comparison_report import (
 )
 from chatassign.errors import UsageError
 from chatassign.facts import ReplicationFacts
+from chatassign.metrics import SimulationReport
+from chatassign.report import TextTable, estimate_note, result_name, result_tables
 from chatassign.workload import Scenario
 
 if TYPE_CHECKING:  # matplotlib is imported only when a report is drawn
@@ -39,6 +41,34 @@ if TYPE_CHECKING:  # matplotlib is imported only when a report is drawn
 REPORT_EXTRA = ("matplotlib", "jinja2")
 CDF_POINTS = 200
 """Quantiles drawn per wait-time curve."""
+
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
+"""Okabe and Ito's colour-blind-safe colours (yellow left out: too pale on white)."""
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+DASHES = ("-", "--", "-.", ":")
+HATCHES = ("", "//", "..", "xx", "\\\\", "++", "oo")
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesStyle:
+    """How one series is drawn: colour, marker and dash style each tell it apart alone."""
+
+    color: str
+    marker: str
+    linestyle: str
+
+
+def series_style(k: int) -> SeriesStyle:
+    """The style of the k-th series (colour, marker and dashes cycle independently)."""
+    return SeriesStyle(
+        PALETTE[k % len(PALETTE)], MARKERS[k % len(MARKERS)], DASHES[k % len(DASHES)]
+    )
+
+
+def say_all_zero(ax: Axes, message: str) -> None:
+    """Instead of a chart of zeros (and a meaningless axis), say what the zeros mean."""
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, fontsize=11)
 
 
 class MissingReportExtraError(UsageError):
@@ -98,6 +128,7 @@ def render_html(data: ComparisonReport, runs: Sequence[ArmRun], *, command: str)
     ]
     return template.render(
         title=data.report.scenario,
+        headline=headline(comparison),
         settings=settings_line(data.report),
         summary=scenario_summary(scenario, runs),
         headings=headings,
@@ -107,6 +138,56 @@ def render_html(data: ComparisonReport, runs: Sequence[ArmRun], *, command: str)
         charts=charts(runs),
         command=command,
         seed=data.report.seed,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ResultSection:
+    """One simulated result of the simulate page: its heading, notes and tables."""
+
+    heading: str
+    notes: tuple[str, ...]
+    tables: tuple[TextTable, ...]
+
+
+def render_simulation_html(
+    report: SimulationReport, runs: Sequence[ArmRun], *, command: str
+) -> str:
+    """The simulate page: the run's settings, per result its summary (counts, 95 %
+    intervals, the Erlang estimate), agents, cap saturation, teams and AI agents, then
+    the scenario, the charts and the command that repeats it."""
+    template = page_template("simulate.html.j2")
+    sections = [
+        ResultSection(
+            heading=result_name(result),
+            notes=(
+                ()
+                if result.summary.allowed_by_plan
+                else (
+                    f"{result.summary.method} needs plan "
+                    f"{result.summary.required_plan.capitalize()}; "
+                    "the scenario's plan does not include it (simulated anyway).",
+                )
+            )
+            + (estimate_note(result),),
+            tables=tuple(result_tables(result)),
+        )
+        for result in report.results
+    ]
+    n = report.replications
+    settings = (
+        f"seed {report.seed} · {n} replication{'s' if n != 1 else ''} · horizon "
+        f"{_hours(report.horizon)} · warm-up {_hours(report.warmup)} · 95 % intervals "
+        "in brackets (of shares: clipped to 0–100 %)"
+    )
+    return template.render(
+        title=report.scenario,
+        settings=settings,
+        sections=sections,
+        summary=scenario_summary(runs[0].plan.scenario, runs),
+        charts=charts(runs),
+        command=command,
+        seed=report.seed,
     )
 
 
@@ -232,13 +313,28 @@ def draw_svg(draw: Callable[[Axes], None], *, size: tuple[float, float] = (7.2, 
 def _wait_cdf(ax: Axes, labels: Sequence[str], facts: Sequence[Sequence[ReplicationFacts]]) -> None:
     shares = [i / CDF_POINTS for i in range(CDF_POINTS + 1)]
     lowest = 100.0
-    for label, reps in zip(labels, facts, strict=True):
-        xs = [math.fsum(f.waits.quantile(q) for f in reps) / len(reps) for q in shares]
-        ax.step(xs, [100 * q for q in shares], where="post", label=label)
+    curves = [
+        [math.fsum(f.waits.quantile(q) for f in reps) / len(reps) for q in shares] for reps in facts
+    ]
+    if all(x == 0 for xs in curves for x in xs):
+        say_all_zero(ax, "No assigned chat waited: every wait was 0 s.")
+        return
+    for k, (label, xs) in enumerate(zip(labels, curves, strict=True)):
+        ax.step(
+            xs,
+            [100 * q for q in shares],
+            where="post",
+            label=label,
+            markevery=(3 * k, CDF_POINTS // 10),
+            markersize=4,
+            color=series_style(k).color,
+            marker=series_style(k).marker,
+            linestyle=series_style(k).linestyle,
+        )
         waited = next((q for q, x in zip(shares, xs, strict=True) if x > 0), 1.0)
         lowest = min(lowest, 100 * waited)
     # Most chats often wait 0 s: start the axis where the curves start to differ.
-    ax.set_ylim(max(0.0, lowest - 5.0), 100.5)
+    ax.set_ylim(max(0.0, lowest - 5.0), 100.0)
     ax.set_xlabel("wait (s)")
     ax.set_ylabel("assigned chats (%)")
     ax.grid(alpha=0.3)
@@ -250,17 +346,34 @@ def _per_agent(
 ) -> None:
     agents = [agent.id for agent in runs[0].result.summary.agents]
     width = 0.8 / len(runs)
-    for k, run in enumerate(runs):
-        values = {a.id: float(getattr(a, field)) * scale for a in run.result.summary.agents}
+    series = [
+        {a.id: float(getattr(a, field)) * scale for a in run.result.summary.agents} for run in runs
+    ]
+    if all(value == 0 for values in series for value in values.values()):
+        say_all_zero(ax, f"Zero for every agent: no {ylabel} in any replication.")
+        return
+    for k, (run, values) in enumerate(zip(runs, series, strict=True)):
         xs = [i + (k - (len(runs) - 1) / 2) * width for i in range(len(agents))]
-        ax.bar(xs, [values.get(a, 0.0) for a in agents], width=width, label=run.label)
-    ax.set_xticks(range(len(agents)), agents)
+        ax.bar(
+            xs,
+            [values.get(a, 0.0) for a in agents],
+            width=width,
+            label=run.label,
+            color=PALETTE[k % len(PALETTE)],
+            hatch=HATCHES[k % len(HATCHES)],
+            edgecolor="white",
+        )
+    ax.set_xticks(range(len(agents)), agents, rotation=45 if len(agents) > 10 else 0)
     ax.set_ylabel(ylabel + (" (%)" if scale == 100.0 else ""))
+    if scale == 100.0:  # a share: never below 0 or above 100 %
+        top = max(value for values in series for value in values.values())
+        ax.set_ylim(0.0, min(100.0, max(1.0, top * 1.15)))
     ax.grid(axis="y", alpha=0.3)
     ax.legend(frameon=False)
 
 
 def _queue(ax: Axes, runs: Sequence[ArmRun]) -> None:
+    lines: list[tuple[str, list[float], list[float]]] = []
     for run in runs:
         interval = run.plan.queue_sample_interval
         series = [f.queue_samples for f in run.facts]
@@ -269,7 +382,24 @@ def _queue(ax: Axes, runs: Sequence[ArmRun]) -> None:
             continue
         means = [math.fsum(s[k] for s in series) / len(series) for k in range(count)]
         hours = [(k + 0.5) * interval / 3600 for k in range(count)]
-        ax.plot(hours, means, label=run.label)
+        lines.append((run.label, hours, means))
+    if all(value == 0 for _, _, means in lines for value in means):
+        say_all_zero(ax, "The queue was empty all day: no chat waited for an assignee.")
+        return
+    for k, (label, hours, means) in enumerate(lines):
+        every = max(1, len(hours) // 12)
+        style = series_style(k)
+        ax.plot(
+            hours,
+            means,
+            label=label,
+            markevery=(k % every, every),
+            markersize=4,
+            color=style.color,
+            marker=style.marker,
+            linestyle=style.linestyle,
+        )
+    ax.set_ylim(bottom=0.0)
     ax.set_xlabel("time of day (h from start)")
     ax.set_ylabel("chats waiting")
     ax.grid(alpha=0.3)
@@ -277,13 +407,21 @@ def _queue(ax: Axes, runs: Sequence[ArmRun]) -> None:
 
 
 __all__ = [
+    "DASHES",
+    "HATCHES",
+    "MARKERS",
+    "PALETTE",
     "REPORT_EXTRA",
     "Chart",
     "MissingReportExtraError",
+    "SeriesStyle",
     "charts",
     "draw_svg",
     "page_template",
     "render_html",
+    "render_simulation_html",
     "require_report_extra",
+    "say_all_zero",
     "scenario_summary",
+    "series_style",
 ]

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chatassign.html_report import Chart, draw_svg, page_template
+from chatassign.html_report import Chart, draw_svg, page_template, say_all_zero, series_style
 from chatassign.measures import MEASURES
 from chatassign.metrics import Estimate
 from chatassign.sweep import SweepResult
@@ -40,8 +40,6 @@ MAX_TICKS = 12
 """Up to this many x values, each gets a tick labelled as written."""
 MAX_SHADED = 3
 """With more lines than this, intervals are not shaded (they would hide each other)."""
-LINE_STYLES = ("-", "--", ":", "-.")
-"""Dash patterns, one per line in turn, so that lines drawn over each other stay visible."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,19 +138,39 @@ def chart_layout(result: SweepResult) -> ChartLayout:
 def _draw_metric(ax: Axes, *, result: SweepResult, layout: ChartLayout, name: str) -> None:
     style = METRIC_STYLES[name]
     position = dict(zip(layout.x_values, layout.x_positions, strict=True))
+    means = [result.rows[i].metrics[name].mean for _, indexes in layout.lines for i in indexes]
+    if all(mean == 0 for mean in means):
+        say_all_zero(ax, f"{style.label}: 0 at every grid point.")
+        return
+    if len({round(mean, 12) for mean in means}) == 1:  # a flat line in a band says nothing
+        value = style.text(means[0])
+        say_all_zero(ax, f"{style.label}: {value} at every grid point\n(the same customers).")
+        return
     for k, (label, indexes) in enumerate(layout.lines):
         rows = [result.rows[i] for i in indexes]
         xs = [position[dict(row.point.settings)[layout.x_key]] for row in rows]
         estimates = [row.metrics[name] for row in rows]
         ys = [e.mean * style.scale for e in estimates]
-        # Lines often coincide (common random numbers): dashes keep each one visible.
-        dashes = LINE_STYLES[k % len(LINE_STYLES)]
-        (line,) = ax.plot(xs, ys, dashes, marker="o", markersize=3, label=label or None)
+        # Lines often coincide (common random numbers): dashes and markers keep each visible.
+        look = series_style(k)
+        (line,) = ax.plot(
+            xs,
+            ys,
+            color=look.color,
+            linestyle=look.linestyle,
+            marker=look.marker,
+            markersize=4,
+            label=label or None,
+        )
         bounds = [e.ci95 for e in estimates]
         if len(layout.lines) <= MAX_SHADED and all(b is not None for b in bounds):
-            lows = [b[0] * style.scale for b in bounds if b is not None]
+            # Every measure is ≥ 0: a Student-t bound below 0 is drawn at 0.
+            lows = [max(0.0, b[0]) * style.scale for b in bounds if b is not None]
             highs = [b[1] * style.scale for b in bounds if b is not None]
             ax.fill_between(xs, lows, highs, color=line.get_color(), alpha=0.15, linewidth=0)
+    low, high = ax.get_ylim()
+    # Every measure is ≥ 0, and a share stays within 0–100 %.
+    ax.set_ylim(max(0.0, low), min(100.0, high) if style.unit == "%" else high)
     if not layout.numeric or len(layout.x_values) <= MAX_TICKS:
         ax.set_xticks(layout.x_positions, layout.x_values)
     ax.set_xlabel(layout.x_key)

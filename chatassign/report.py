@@ -393,6 +393,57 @@ def render_markdown(report: SimulationReport) -> str:
     return "\n".join(lines)
 
 
+TextTable = tuple[str, tuple[str, ...], Sequence[tuple[str, ...]]]
+"""A titled table of text cells: (title, header, rows)."""
+
+
+def result_tables(result: MethodResult) -> list[TextTable]:
+    """Every table of one simulated result, as text: the summary (with 95 % intervals
+    and the Erlang estimate), the agents, cap saturation, then by team and by AI agent."""
+    s = result.summary
+    agents = [
+        (
+            a.id,
+            _mean_count(a.assigned, s.replications),
+            f"{a.mean_open:.2f}",
+            _mean_count(a.max_open, s.replications),
+            _pct(a.utilization),
+            _pct(a.at_cap_share),
+        )
+        for a in s.agents
+    ]
+    tables: list[TextTable] = [
+        ("Summary", ("metric", "simulated [95 % interval]", "Erlang"), summary_rows(result)),
+        (
+            "Agents",
+            ("agent", "assigned", "mean open", "max open", "utilization", "at cap"),
+            agents,
+        ),
+        (
+            "Cap saturation",
+            ("teamspace", "share of time every agent was at the cap"),
+            [(ts, _pct(share)) for ts, share in s.cap_saturation],
+        ),
+    ]
+    tables += [(title, header, rows) for title, (header, rows) in _breakdowns(result).items()]
+    return tables
+
+
+def result_name(result: MethodResult) -> str:
+    """The method, with its variant (``balanced · cap 3``) when it has one."""
+    return _name(result)
+
+
+def summary_rows(result: MethodResult) -> list[tuple[str, str, str]]:
+    """(metric, simulated value with its interval, Erlang value) rows of ``result``."""
+    return _summary_rows(result)
+
+
+def estimate_note(result: MethodResult) -> str:
+    """The sentence saying which Erlang model the third column is, or why there is none."""
+    return _estimate_note(result)
+
+
 _TEAM_HEADER = (
     "team",
     "agents",

@@ -58,7 +58,7 @@ def test_methods_above_the_plan_are_simulated_and_marked() -> None:
     assert voluntary["required_plan"] == "total"
     assert voluntary["chats"]["assigned"] > 0
     table = run("compare", "--replications", "2", "--horizon", "1h")
-    assert "needs total" in table.stdout
+    assert "needs plan Total" in table.stdout
 
 
 def test_balanced_beats_round_robin_with_fast_and_slow_agents() -> None:

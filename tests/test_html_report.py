@@ -25,6 +25,7 @@ import pytest
 from typer.testing import CliRunner
 
 from chatassign.cli import app
+from chatassign.html_report import PALETTE, series_style
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 BROWSER = next((path for name in BROWSERS if (path := shutil.which(name))), None)
@@ -220,3 +221,63 @@ def test_simulate_writes_a_report_too(tmp_path: Path) -> None:
     assert text.count("<svg") == 4
     assert "chatassign simulate --seed 7 --replications 2 --horizon 2h --cap 2,3" in text
     assert json.loads(path.with_suffix(".json").read_text(encoding="utf-8")) == doc
+
+
+@pytest.fixture(scope="module")
+def day_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("day") / "day.html"
+    args = ["simulate", "--replications", "3", "--horizon", "3h", "--report", str(path), "-q"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_simulate_has_its_own_page(day_page: Path) -> None:
+    text = day_page.read_text(encoding="utf-8")
+    assert "simulated day" in text
+    for section in ("Summary", "Agents", "Cap saturation", "By team", "By AI agent"):
+        assert f"<h3>{section}</h3>" in text
+    assert "simulated [95 % interval]" in text
+    assert "nothing to compare" not in text
+    assert "same customers for every column" not in text
+    assert ">alice</td>" in text
+
+
+@needs_browser
+def test_chromium_renders_the_simulate_page_without_network_requests(
+    day_page: Path, trap: _Trap, tmp_path: Path
+) -> None:
+    dom = _render(day_page, trap, tmp_path / "profile")
+    assert trap.page_requests() == []
+    assert dom.count("<svg") == 4
+    assert "By team" in dom
+
+
+def test_compare_opens_with_a_headline(report: Path) -> None:
+    text = report.read_text(encoding="utf-8")
+    headline = re.search(r'<p class="headline" id="headline">([^<]*)</p>', text)
+    assert headline is not None
+    assert text.index('id="headline"') < text.index('id="verdict"')
+    assert headline.group(1).endswith("95 % sure.") or "No clear difference" in headline.group(1)
+
+
+def test_series_differ_by_colour_marker_and_dashes(report: Path) -> None:
+    """Two methods: two Okabe–Ito colours, and a dashed line beside a solid one."""
+    text = report.read_text(encoding="utf-8")
+    assert PALETTE[0].lower() in text.lower()
+    assert PALETTE[1].lower() in text.lower()
+    assert "stroke-dasharray" in text
+    styles = {(s.color, s.marker, s.linestyle) for s in map(series_style, range(4))}
+    assert len(styles) == 4
+    assert len({s.marker for s in map(series_style, range(4))}) == 4
+
+
+def test_all_zero_charts_say_so_instead_of_plotting(tmp_path: Path) -> None:
+    path = tmp_path / "quiet.html"
+    quiet = ["--set", "workload.arrivals.helpbot.rate=2/h", "--set", "workload.patience=null"]
+    args = ["simulate", "--replications", "2", "--horizon", "2h", *quiet, "--report", str(path)]
+    result = CliRunner().invoke(app, [*args, "-q"])
+    assert result.exit_code == 0, result.output
+    text = path.read_text(encoding="utf-8")
+    assert "The queue was empty all day" in text
+    assert "Zero for every agent" in text

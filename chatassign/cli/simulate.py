@@ -30,10 +30,8 @@ from chatassign.cli.options import (
     write_report,
 )
 from chatassign.cli.output import OutputFile, open_output, output_file
-from chatassign.comparison import Comparison, compare
-from chatassign.comparison_report import ComparisonReport
 from chatassign.errors import ChatAssignError, UsageError
-from chatassign.html_report import render_html, require_report_extra
+from chatassign.html_report import render_simulation_html, require_report_extra
 from chatassign.metrics import SimulationReport
 from chatassign.model import Method
 from chatassign.overrides import read_source
@@ -136,14 +134,13 @@ def simulate_command(
         runs = _run(planned, trace_out)
         result = arms_report(runs)
         if report_out is not None:
-            data = ComparisonReport(result, _compare(runs))
             plan = runs[0].plan
             chosen_args = [] if method is None else ["--method", method]
             args = reproduce_arguments(
                 scenario, chosen_args, plan, horizon=horizon, sets=sets, cap=cap
             )
             command = command_line("simulate", args)
-            html = render_html(data, runs, command=command)
+            html = render_simulation_html(result, runs, command=command)
             write_report(report_out, html, render_json(result))
         SIMULATION_OUTPUT.emit(result, output_format, out, stdout_console())
     except ChatAssignError as error:
@@ -155,11 +152,6 @@ def _method(text: str | None) -> Method | None:
         return Method.parse(text) if text is not None else None
     except ValueError as error:
         raise UsageError(str(error)) from None
-
-
-def _compare(runs: Sequence[ArmRun]) -> Comparison:
-    threshold = runs[0].plan.workload.service_level_threshold
-    return compare([(run.label, run.facts) for run in runs], threshold=threshold)
 
 
 def _run(
