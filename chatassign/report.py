@@ -19,6 +19,7 @@ from rich.table import Table
 from chatassign.estimate import ErlangEstimate, NoEstimate
 from chatassign.metrics import (
     STREAM_COUNT_KEYS,
+    AgentSummary,
     Estimate,
     MethodResult,
     SimulationReport,
@@ -401,17 +402,7 @@ def result_tables(result: MethodResult) -> list[TextTable]:
     """Every table of one simulated result, as text: the summary (with 95 % intervals
     and the Erlang estimate), the agents, cap saturation, then by team and by AI agent."""
     s = result.summary
-    agents = [
-        (
-            a.id,
-            _mean_count(a.assigned, s.replications),
-            f"{a.mean_open:.2f}",
-            _mean_count(a.max_open, s.replications),
-            _pct(a.utilization),
-            _pct(a.at_cap_share),
-        )
-        for a in s.agents
-    ]
+    agents = [agent_row(a, s.replications) for a in s.agents]
     tables: list[TextTable] = [
         ("Summary", ("metric", "simulated [95 % interval]", "Erlang"), summary_rows(result)),
         (
@@ -427,6 +418,18 @@ def result_tables(result: MethodResult) -> list[TextTable]:
     ]
     tables += [(title, header, rows) for title, (header, rows) in _breakdowns(result).items()]
     return tables
+
+
+def agent_row(agent: AgentSummary, replications: int) -> tuple[str, ...]:
+    """An agent's cells: id, assigned, mean open, max open, utilization, at cap."""
+    return (
+        agent.id,
+        _mean_count(agent.assigned, replications),
+        f"{agent.mean_open:.2f}",
+        _mean_count(agent.max_open, replications),
+        _pct(agent.utilization),
+        _pct(agent.at_cap_share),
+    )
 
 
 def result_name(result: MethodResult) -> str:
@@ -555,14 +558,7 @@ def render_table(report: SimulationReport, console: Console) -> None:
         for name in ("agent", "assigned", "mean open", "max open", "utilization", "at cap"):
             agents.add_column(name, justify="left" if name == "agent" else "right")
         for a in s.agents:
-            agents.add_row(
-                a.id,
-                _mean_count(a.assigned, s.replications),
-                f"{a.mean_open:.2f}",
-                _mean_count(a.max_open, s.replications),
-                _pct(a.utilization),
-                _pct(a.at_cap_share),
-            )
+            agents.add_row(*agent_row(a, s.replications))
         console.print(agents)
         saturation = Table(title="Cap saturation", title_justify="left")
         saturation.add_column("teamspace")
