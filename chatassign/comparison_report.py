@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from chatassign.comparison import Comparison, Difference, Metric, Row, Unit
+from chatassign.comparison import Comparison, Difference, Metric, Row, Unit, headline
 from chatassign.metrics import MethodResult, SimulationReport
 from chatassign.report import Json, JsonValue, report_header, result_json
 
@@ -105,6 +105,7 @@ def render_comparison_table(data: ComparisonReport, console: Console) -> None:
     """Print the Rich view: arms as columns, metrics grouped as rows, then the verdict."""
     comparison = data.comparison
     console.print(Text(f"{data.report.scenario}", style="bold"))
+    console.print(Text(headline(comparison), style="bold"))
     console.print(settings_line(data.report))
     table = Table(show_header=True, header_style="bold")
     table.add_column("metric", overflow="fold")
@@ -217,6 +218,8 @@ def render_comparison_markdown(data: ComparisonReport) -> str:
     headings = [arm_heading(r, a) for r, a in zip(data.results, comparison.arms, strict=True)]
     lines = [
         f"# {data.report.scenario}",
+        "",
+        f"**{headline(comparison)}**",
         "",
         settings_line(data.report),
         "",
