@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from chatassign.cli import app
-from chatassign.html_sweep_report import chart_layout
+from chatassign.html_sweep_report import chart_layout, sweep_charts
 from chatassign.measures import MEASURES
 from chatassign.metrics import estimate
 from chatassign.sweep import SweepResult, SweepRow
@@ -142,3 +142,23 @@ def test_chromium_renders_the_sweep_report_without_requests(
     assert trap.page_requests() == []
     assert dom.count("</svg>") == len(MEASURES)
     assert 'id="sweep-table"' in dom
+
+
+def test_flat_and_all_zero_charts_say_so() -> None:
+    """Every row the same value (or 0): a sentence instead of a line in a band."""
+    axes = (parse_vary("staff.billing=2,3,4"),)
+    rows = tuple(
+        SweepRow(
+            point,
+            2,
+            {
+                name: estimate([0.0, 0.0] if name == "wait_p90_s" else [0.4, 0.6])
+                for name in MEASURES
+            },
+        )
+        for point in build_grid(axes)
+    )
+    result = SweepResult("s", 7, 2, axes, rows)
+    charts = {chart.title: chart.svg for chart in sweep_charts(result, chart_layout(result))}
+    assert "0 at every grid point" in charts["90th-percentile wait"]
+    assert "50.0 % at every grid point" in charts["Service level"]
