@@ -251,3 +251,44 @@ def test_the_fit_benchmark_runs_on_a_small_export() -> None:
     assert "rows/s" in done.stdout
     assert "exit 0" in done.stdout
     assert "in-run baseline" in done.stdout
+
+
+MINIMAL = "columns: {handed_off_at: h, wait: w, handle_time: d}\n"
+
+
+def test_an_export_without_agents_needs_a_workspace(desk: Path) -> None:
+    (desk / "mapping.yaml").write_text(MINIMAL, encoding="utf-8")
+    (desk / "export.csv").write_text(
+        "h,w,d\n2026-03-02 09:00:00,10,300\n2026-03-02 09:20:00,30,\n", encoding="utf-8"
+    )
+    result = run("--output", "./desk.yaml")
+    assert result.exit_code == 1
+    assert "names no `agent` column" in result.stderr
+    (desk / "base.yaml").write_text(
+        BASE.replace("billbot", "assistant").replace("  techbot:", "  otherbot:"), encoding="utf-8"
+    )
+    result = run("--output", "./desk.yaml", "--workspace", "base.yaml", "--format", "json")
+    assert result.exit_code == 0, result.output
+    scenario = load_scenario(desk / "desk.yaml")
+    assert scenario.workload is not None
+    assert not scenario.workload.shifts
+    assert json.loads(result.stdout)["rows"]["used"] == 2
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ("h,w,d\n2026-03-02 09:20:00,30,\n", "no served chat"),
+        ("h,w,d\n", "no chat to fit"),
+    ],
+)
+def test_an_export_with_nothing_to_fit_is_invalid_input(
+    desk: Path, rows: str, message: str
+) -> None:
+    (desk / "mapping.yaml").write_text(MINIMAL, encoding="utf-8")
+    (desk / "export.csv").write_text(rows, encoding="utf-8")
+    (desk / "base.yaml").write_text(BASE, encoding="utf-8")
+    result = run("--output", "./desk.yaml", "--workspace", "base.yaml")
+    assert result.exit_code == 1, result.output
+    assert message in result.stderr
+    assert not (desk / "desk.yaml").exists()

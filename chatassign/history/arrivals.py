@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta, tzinfo
 import numpy as np
 import numpy.typing as npt
 
-from chatassign.errors import UsageError
+from chatassign.errors import ExportError, UsageError
 from chatassign.history.export import NO_VALUE, Export
 
 Floats = npt.NDArray[np.float64]
@@ -68,7 +68,9 @@ def choose_period(
     """The fitted period for ``day`` (``weekday``, ``whole`` or an ISO date) and the
     local midnights of the recorded dates."""
     if not len(export):
-        raise UsageError("the export holds no chat to fit (every row was ignored or skipped)")
+        raise ExportError(
+            f"{export.file}: the export holds no chat to fit (every row was ignored or skipped)"
+        )
     first_epoch, last_epoch = min(export.handed_off), max(export.handed_off)
     first = datetime.fromtimestamp(first_epoch, zone).date()
     last = datetime.fromtimestamp(last_epoch, zone).date()

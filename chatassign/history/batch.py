@@ -90,8 +90,9 @@ def _add(parser: RowParser, rows: Sequence[Sequence[str | None]]) -> None:
     handed, assigned, closed = stamps("handed_off_at"), stamps("assigned_at"), stamps("closed_at")
     left, wait, handle = stamps("abandoned_at"), seconds("wait"), seconds("handle_time")
     has_agent = np.array([v is not None for v in names["agent"]])
-    # Without an outcome column a chat is served when it was assigned to someone.
-    served = marked if marked is not None else ~np.isnan(assigned) | (~np.isnan(wait) & has_agent)
+    # Without an outcome column a chat is served when it was assigned (see RowParser.add).
+    taken = has_agent if "agent" in mapping.columns else ~np.isnan(handle)
+    served = marked if marked is not None else ~np.isnan(assigned) | (~np.isnan(wait) & taken)
     keep = ~ignored
     start = np.where(np.isnan(assigned) & served, handed + wait, assigned)
     end = np.where(np.isnan(closed), start + handle, closed)

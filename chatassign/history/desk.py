@@ -40,6 +40,11 @@ def fitted_document(
     """The scenario document of ``fit`` (on ``base`` when given) and notes about it."""
     notes: list[str] = []
     if base is None:
+        if "agent" not in fit.export.mapped:
+            raise ExportError(
+                f"{fit.export.file}: the mapping names no `agent` column, so there are no "
+                "agents to build a workspace from; map it, or give the workspace with --workspace"
+            )
         document = _built_workspace(fit, name)
     else:
         document = {key: value for key, value in base.items() if key != "workload"}
@@ -121,7 +126,13 @@ def _workload(
         workload["patience"] = patience.describe()
     if "service_level_threshold" in old:
         workload["service_level_threshold"] = old["service_level_threshold"]
-    workload["shifts"] = _shifts(fit, document, notes)
+    if "agent" in fit.export.mapped:
+        workload["shifts"] = _shifts(fit, document, notes)
+    else:
+        notes.append(
+            "the export names no agents: every user of the workspace is online all day and "
+            "the slowdown could not be fitted"
+        )
     if "voluntary" in old:
         workload["voluntary"] = old["voluntary"]
     workload["run_to_completion"] = True

@@ -240,8 +240,11 @@ class RowParser:
         assigned = self.assigned(values)
         wait = self.wait(values)
         if meaning is None:
-            # Without an outcome column a chat is served when it was assigned to someone.
-            taken = wait is not None and texts["agent"] is not None
+            # Without an outcome column a chat is served when it was assigned: it has an
+            # assignment time, or a wait and an agent (no agent column: and a handle time).
+            taken = wait is not None and (
+                texts["agent"] is not None if self.needs_agent else self.handle(values) is not None
+            )
             meaning = "served" if assigned is not None or taken else "abandoned"
         if meaning == "served":
             if assigned is None and wait is not None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from chatassign.distributions import Distribution, Exponential, Gamma, Lognormal
-from chatassign.errors import UsageError
+from chatassign.errors import ExportError
 from chatassign.history.arrivals import Period, StreamCounts, choose_period, count_handoffs
 from chatassign.history.distfit import Fitted, fit_complete
 from chatassign.history.export import NO_VALUE, Export
@@ -143,7 +143,7 @@ def fit_desk(export: Export, mapping: ExportMapping, options: FitOptions) -> Des
     )
     loads = measure_loads(export)
     if not len(loads.chats):
-        raise UsageError("the export holds no served chat; work cannot be fitted")
+        raise ExportError(f"{export.file}: the export holds no served chat; work cannot be fitted")
     work = estimate_work(loads, export)
     columns = export.view()
     sample = patience_sample(columns.wait, columns.abandoned)
@@ -247,6 +247,8 @@ def _shares(
     if default is None:
         keep &= owners != NO_VALUE
     width = len(export.names[category])
+    if not width:
+        return {}
     pairs = np.bincount(
         (owners[keep] - NO_VALUE) * width + members[keep],
         minlength=(len(export.names[owner]) + 1) * width,
