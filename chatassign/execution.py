@@ -29,7 +29,8 @@ from multiprocessing import get_all_start_methods, get_context
 from types import MappingProxyType, ModuleType
 from typing import NamedTuple, Protocol, cast
 
-from chatassign.errors import ChatAssignError, UsageError
+from chatassign.errors import ChatAssignError, LimitError, UsageError
+from chatassign.limits import MAX_WORKERS, workers_problem
 from chatassign.measures import Measures, measure_replication
 from chatassign.simulation import SimulationPlan
 from chatassign.simulation.parallel import worker_pool
@@ -437,9 +438,10 @@ def make_executor(workers: int | None = None, cluster: str | None = None) -> Exe
     """
     if cluster is not None:
         return DaskExecutor(cluster)
-    count = workers if workers is not None else (os.cpu_count() or 1)
-    if count < 1:
-        raise UsageError(f"--workers must be at least 1, not {count}")
+    count = workers if workers is not None else min(os.cpu_count() or 1, MAX_WORKERS)
+    problem = workers_problem(count)
+    if problem is not None:
+        raise LimitError(problem)
     return SerialExecutor() if count == 1 else ProcessExecutor(count)
 
 

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from chatassign.errors import OutputError, UsageError
+from chatassign.errors import LimitError, OutputError, UsageError
 from chatassign.execution import Executor, Task
+from chatassign.limits import grid_problem
 from chatassign.measures import MEASURES, Measures, combine
 from chatassign.metrics import Estimate
 from chatassign.simulation import SimulationPlan
@@ -151,12 +152,24 @@ def sweep_plans(
 ) -> tuple[tuple[GridPoint, ...], list[SimulationPlan]]:
     """The grid of ``axes`` and each point's simulation plan (validated up front).
 
-    ``measures``: per-team or per-AI-agent measures each replication keeps as well.
+    ``measures``: per-team or per-AI-agent measures each replication keeps as well. A
+    grid of more than ``MAX_GRID_POINTS`` points, or of more than ``MAX_TASKS``
+    replications in all, is refused before any plan is built.
     """
     points = build_grid(axes)
+    workload = variants.base.workload
+    replications = variants.replications or (workload.replications if workload else 1)
+    _check_size(len(points), replications)
     extra = tuple(measures)
     plans = [variants.plan(point.settings) for point in points]
+    _check_size(len(points), max(plan.replications for plan in plans))
     return points, [dataclasses.replace(p, extra_measures=extra) if extra else p for p in plans]
+
+
+def _check_size(points: int, replications: int) -> None:
+    problem = grid_problem(points, replications)
+    if problem is not None:
+        raise LimitError(f"--vary: {problem}")
 
 
 def run_sweep(

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from chatassign.errors import UsageError
+from chatassign.errors import LimitError, UsageError
+from chatassign.limits import MAX_GRID_POINTS, MAX_USERS, grid_problem
 from chatassign.model import Method, User, Workspace
 from chatassign.overrides import Override, ScenarioSource, build_scenario, parse_override
 from chatassign.simulation import SimulationPlan, plan_simulation
@@ -83,6 +85,8 @@ def parse_vary(text: str) -> Axis:
         for value in values:
             if not value.isdigit() or int(value) < 1:
                 raise UsageError(f"--vary {text}: a team size is a whole number ≥ 1, not {value!r}")
+            if int(value) > MAX_USERS:
+                raise LimitError(f"--vary {text}: a team may have at most {MAX_USERS:,} agents")
     else:
         for value in values:
             parse_override(f"{key}={value}", option="--vary")
@@ -111,11 +115,55 @@ def _expand_range(part: str, text: str) -> list[str]:
     match = _RANGE.fullmatch(part)
     if match is None:
         return [part]
+    low, high, step = _range_bounds(match, part, text)
+    return [str(n) for n in range(low, high + 1, step)]
+
+
+def _range_bounds(match: re.Match[str], part: str, text: str) -> tuple[int, int, int]:
+    """LOW, HIGH and STEP of ``A..B[..STEP]``; a LimitError when it is too long a range."""
+    if any(len(bound or "") > 30 for bound in match.groups()):
+        raise LimitError(
+            f"--vary {text}: {part} has a bound of more than 30 digits; "
+            f"a grid may have at most {MAX_GRID_POINTS:,} points"
+        )
     low, high = int(match[1]), int(match[2])
     step = int(match[3]) if match[3] else 1
     if step < 1 or high < low:
         raise UsageError(f"--vary {text}: {part} is an empty range (write LOW..HIGH[..STEP])")
-    return [str(n) for n in range(low, high + 1, step)]
+    count = (high - low) // step + 1
+    if count > MAX_GRID_POINTS:
+        raise LimitError(
+            f"--vary {text}: {part} stands for {_count(count)} values; "
+            f"a grid may have at most {MAX_GRID_POINTS:,} points"
+        )
+    return low, high, step
+
+
+def _count(count: int) -> str:
+    return f"{count:,}" if count < 10**15 else f"a {len(str(count))}-digit number of"
+
+
+def parse_axes(texts: Sequence[str], *, replications: int | None = None) -> list[Axis]:
+    """Every ``--vary`` as an Axis; a grid over the limit is refused before any value is read.
+
+    ``replications`` (``--replications``, when given) counts towards the limit on runs.
+    """
+    points = 1
+    for text in texts:
+        parts = _split_top_level(text.partition("=")[2])
+        count = 0
+        for part in parts:
+            match = _RANGE.fullmatch(part)
+            if match is None:
+                count += 1
+                continue
+            low, high, step = _range_bounds(match, part, text)
+            count += (high - low) // step + 1
+        points *= max(count, 1)
+    problem = grid_problem(points, replications or 1)
+    if problem is not None:
+        raise LimitError(f"--vary: {problem}")
+    return [parse_vary(text) for text in texts]
 
 
 def build_grid(axes: Sequence[Axis]) -> tuple[GridPoint, ...]:
@@ -123,6 +171,9 @@ def build_grid(axes: Sequence[Axis]) -> tuple[GridPoint, ...]:
     keys = [axis.key for axis in axes]
     if len(set(keys)) != len(keys):
         raise UsageError("each key may be varied by one --vary only")
+    problem = grid_problem(math.prod(len(axis.values) for axis in axes), 1)
+    if problem is not None:
+        raise LimitError(f"--vary: {problem}")
     combos = itertools.product(*(axis.values for axis in axes))
     return tuple(
         GridPoint(i, tuple(zip(keys, combo, strict=True))) for i, combo in enumerate(combos)

@@ -15,9 +15,6 @@ from chatassign.distributions import Distribution
 from chatassign.model import Workspace
 from chatassign.quantities import DayStart
 
-MAX_REPLICATIONS = 10_000
-"""The most replications one run may ask for, in a file or on the command line."""
-
 
 @dataclass(frozen=True, slots=True)
 class RateSegment:

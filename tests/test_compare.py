@@ -169,7 +169,7 @@ def test_bare_output_names_go_under_reports(
     ("args", "code", "message"),
     [
         (("--methods", "fastest"), 2, "unknown"),
-        (("--cap", "0"), 2, "at least 1"),
+        (("--cap", "0"), 2, "must be 1 to 1,000, not 0"),
         (("--cap", "x"), 2, "whole number"),
         (("--set", "teamspaces.nope.assignment.max_auto_assigned=3"), 2, "has no 'nope'"),
         (("--set", "teamspaces.support.assignment.max_auto_assigned=0"), 1, "--set teamspaces"),

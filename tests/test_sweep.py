@@ -370,7 +370,7 @@ def test_shift_copies_keep_intervals() -> None:
         (["sweep", "--vary", "method=balanced", "--resume"], "--output"),
         (["sweep", "--vary", "teamspaces.nope.assignment.max_auto_assigned=2"], "nope"),
         (["sweep", "--vary", "staff.nobody=2"], "no team"),
-        (["sweep", "--vary", "method=balanced", "--workers", "0"], "at least 1"),
+        (["sweep", "--vary", "method=balanced", "--workers", "0"], "must be 1 to 256"),
     ],
 )
 def test_sweep_usage_errors_exit_2(args: list[str], message: str) -> None:

@@ -15,9 +15,10 @@ from typing import Generic, TextIO, TypeVar
 from rich.console import Console
 from rich.text import Text
 
+from chatassign import limits
 from chatassign.cli.app import TABLE_WIDTH, notice_console
 from chatassign.cli.output import OutputFile, output_file, write_output
-from chatassign.errors import UsageError
+from chatassign.errors import LimitError, UsageError
 from chatassign.model import Method
 from chatassign.overrides import Override, parse_overrides
 from chatassign.quantities import DayStart, parse_duration
@@ -113,8 +114,9 @@ def parse_caps(text: str | None) -> tuple[int, ...]:
             cap = int(part.strip())
         except ValueError:
             raise UsageError(f"--cap: {part.strip()!r} is not a whole number") from None
-        if cap < 1:
-            raise UsageError(f"--cap: a cap must be at least 1, not {cap}")
+        problem = limits.cap_problem(cap)
+        if problem is not None:
+            raise LimitError(f"--cap: {problem}")
         if cap not in caps:
             caps.append(cap)
     return tuple(caps)
@@ -130,9 +132,13 @@ def parse_horizon(text: str | None) -> float | None:
     if text is None:
         return None
     try:
-        return parse_duration(text)
+        seconds = parse_duration(text)
     except ValueError as error:
         raise UsageError(f"--horizon: {error}") from None
+    problem = limits.horizon_problem(seconds)
+    if problem is not None:
+        raise LimitError(f"--horizon: {problem}")
+    return seconds
 
 
 def checked_output(option: str, text: str | None) -> OutputFile | None:

@@ -27,18 +27,19 @@ from chatassign.cli.options import (
     REPORT_HELP,
     checked_output,
     command_line,
+    parse_horizon,
     report_files,
     write_file,
     write_report,
 )
 from chatassign.cli.output import OutputFile
-from chatassign.errors import ChatAssignError, UsageError
+from chatassign.errors import ChatAssignError, LimitError, UsageError
 from chatassign.execution import ClusterLostError, CountingExecutor, Executor, open_executor
 from chatassign.html_report import require_report_extra
 from chatassign.html_sweep_report import render_sweep_html
+from chatassign.limits import MAX_REPLICATIONS, replications_problem
 from chatassign.measures import MEASURES, scoped_measure_error
 from chatassign.overrides import build_scenario, parse_overrides, read_source
-from chatassign.quantities import parse_duration
 from chatassign.report_sweep import (
     render_staffing_csv,
     render_staffing_json,
@@ -57,7 +58,7 @@ from chatassign.sweep import (
     run_sweep,
     sweep_identity,
 )
-from chatassign.variants import Variants, parse_vary, shared_pool_notes
+from chatassign.variants import Variants, parse_axes, shared_pool_notes
 
 JOURNAL_SUFFIX = ".journal.jsonl"
 """The sweep journal sits beside ``--output FILE``: ``what-if.csv`` → ``what-if.journal.jsonl``."""
@@ -184,7 +185,7 @@ def sweep_command(
         report_out = report_files(report)
         if report_out is not None:
             require_report_extra()
-        axes = [parse_vary(text) for text in vary]
+        axes = parse_axes(vary, replications=replications)
         source = read_source(scenario)
         base_overrides = parse_overrides(overrides or [])
         variants = Variants(
@@ -193,7 +194,7 @@ def sweep_command(
             base_overrides,
             seed=seed,
             replications=replications,
-            horizon=_seconds(horizon),
+            horizon=parse_horizon(horizon),
         )
         measures = tuple(dict.fromkeys(measure or ()))
         for name in measures:
@@ -341,12 +342,14 @@ def staff_command(
         targets = [parse_target(text) for text in target]
         if max_replications < 3:
             raise UsageError("--max-replications must be at least 3")
+        if max_replications > MAX_REPLICATIONS:
+            raise LimitError(f"--max-replications: {replications_problem(max_replications)}")
         out = checked_output("--output", output)
         source = read_source(scenario)
         base = build_scenario(source, parse_overrides(overrides or []))
         settings = StaffingSettings(
             seed=seed,
-            horizon=_seconds(horizon),
+            horizon=parse_horizon(horizon),
             replications=replications,
             max_replications=max_replications,
         )
@@ -369,15 +372,6 @@ def staff_command(
             render_staffing_table(report, stdout_console(min_width=WIDE_TABLE))
     except ChatAssignError as error:
         raise fail(error) from None
-
-
-def _seconds(text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        return parse_duration(text)
-    except ValueError as error:
-        raise UsageError(str(error)) from None
 
 
 def _reproduce_arguments(

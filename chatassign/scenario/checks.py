@@ -7,9 +7,10 @@ at the first finding. ``workload_checks.py`` holds the checks of the workload.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Sized
 from dataclasses import dataclass, field
 
+from chatassign import limits
 from chatassign.model import (
     ADMIN_ROLE,
     KNOWN_PERMISSIONS,
@@ -55,6 +56,7 @@ def check_workspace(model: ScenarioModel, workspace: Workspace, findings: Findin
     then: one typo gives one problem, not a cascade.
     """
     before = len(findings.problems)
+    _check_sizes(model, findings)
     _check_references(model, findings)
     membership_known = not any(
         p.code.startswith("unknown-") and p.code != "unknown-permission"
@@ -65,6 +67,21 @@ def check_workspace(model: ScenarioModel, workspace: Workspace, findings: Findin
     _check_handoffs(model, workspace, findings, check_pools=membership_known)
     if membership_known:
         _check_membership(workspace, findings)
+
+
+def _check_sizes(model: ScenarioModel, findings: Findings) -> None:
+    """At most ``MAX_USERS`` users and ``MAX_ENTRIES`` of each other kind of entry."""
+    collections: list[tuple[str, Sized, int]] = [
+        ("users", model.users, limits.MAX_USERS),
+        ("teams", model.teams, limits.MAX_ENTRIES),
+        ("teamspaces", model.teamspaces, limits.MAX_ENTRIES),
+        ("ai_agents", model.ai_agents, limits.MAX_ENTRIES),
+        ("roles", model.roles, limits.MAX_ENTRIES),
+    ]
+    for key, entries, limit in collections:
+        problem = limits.count_problem(key.replace("_", " "), len(entries), limit)
+        if problem is not None:
+            findings.error((key,), "over-limit", problem)
 
 
 def _suggest(name: str, known: Iterable[str]) -> str:
@@ -206,6 +223,8 @@ def _check_teamspaces(
                 "cap-below-one",
                 f"the cap must be at least 1, got {cap}; with 0 no chat could be placed",
             )
+        elif (too_large := limits.cap_problem(cap)) is not None:
+            findings.error((*path, "max_auto_assigned"), "over-limit", too_large)
         if check_use and teamspace_id not in used:
             findings.warning(
                 ("teamspaces", teamspace_id),

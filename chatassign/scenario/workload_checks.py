@@ -9,6 +9,7 @@ import difflib
 import math
 from collections import defaultdict
 
+from chatassign import limits
 from chatassign.model import TRANSFER_MIN_PLAN, Method, Workspace
 from chatassign.quantities import format_duration
 from chatassign.scenario.checks import Findings
@@ -23,11 +24,11 @@ from chatassign.scenario.models import (
 )
 from chatassign.scenario.traffic_checks import check_traffic, expected_arrivals
 from chatassign.scenario.yamlsource import FieldPath
-from chatassign.workload import MAX_REPLICATIONS
 
 MAX_RATE = 100.0
 """Arrivals per second above which a file is surely a typo (360 000 per hour)."""
-MAX_HORIZON = 366 * 86_400.0
+MAX_HORIZON = limits.MAX_HORIZON_S
+MAX_SELF = limits.MAX_SELF_LIMIT
 MAX_EXPECTED_ARRIVALS = 10_000_000
 """Expected arrivals of one replication above which a simulation would not finish."""
 MAX_FACTOR = 1_000.0
@@ -72,23 +73,25 @@ def _check_ranges(model: ScenarioModel, workload: WorkloadModel, findings: Findi
     def out_of_range(key: str, message: str) -> None:
         findings.error((*base, key), "value-range", message)
 
-    if not 0 < workload.horizon <= MAX_HORIZON:
-        out_of_range("horizon", "the horizon must be above 0 and at most 366d")
+    horizon = limits.horizon_problem(workload.horizon)
+    if horizon is not None:
+        out_of_range("horizon", horizon)
     if workload.warmup >= workload.horizon > 0:
         out_of_range("warmup", "the warm-up must end before the horizon; shorten it")
-    if not 1 <= workload.replications <= MAX_REPLICATIONS:
-        out_of_range("replications", f"replications must be 1 to {MAX_REPLICATIONS}")
+    replications = limits.replications_problem(workload.replications)
+    if replications is not None:
+        out_of_range("replications", replications)
     slowdown = workload.concurrency_slowdown
     if not slowdown or not all(0 < factor <= MAX_FACTOR for factor in slowdown):
         out_of_range(
             "concurrency_slowdown",
             f"give one or more factors, each above 0 and at most {MAX_FACTOR:g} (e.g. [1.0, 1.25])",
         )
-    if workload.voluntary is not None and workload.voluntary.self_limit < 1:
+    if workload.voluntary is not None and not 1 <= workload.voluntary.self_limit <= MAX_SELF:
         findings.error(
             ("workload", "voluntary", "self_limit"),
             "value-range",
-            "self_limit must be at least 1",
+            f"self_limit must be 1 to {MAX_SELF:,}",
         )
     for user_id, user in model.users.items():
         if not 0 < user.speed <= MAX_FACTOR:

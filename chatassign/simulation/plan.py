@@ -7,19 +7,19 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from chatassign import limits
 from chatassign.engine import EngineEvent
-from chatassign.errors import ScenarioError, UsageError
+from chatassign.errors import LimitError, ScenarioError, UsageError
 from chatassign.estimate import erlang_estimate
 from chatassign.facts import ReplicationFacts
 from chatassign.metrics import MethodResult, SimulationReport, summarize
 from chatassign.model import Method, Workspace, required_plan
-from chatassign.workload import MAX_REPLICATIONS, Scenario, Workload
+from chatassign.workload import Scenario, Workload
 
 Progress = Callable[[float], None]
 """Told the share of the whole run done so far (0 to 1)."""
@@ -121,16 +121,18 @@ def plan_simulation(
         workload = dataclasses.replace(workload, horizon=horizon)
     if run_to_completion is not None:
         workload = dataclasses.replace(workload, run_to_completion=run_to_completion)
-    if not (math.isfinite(workload.horizon) and workload.horizon > 0):
-        raise UsageError(f"the horizon must be a positive duration, not {workload.horizon:g} s")
+    horizon_problem = limits.horizon_problem(workload.horizon)
+    if horizon_problem is not None:
+        raise LimitError(horizon_problem)
     if not 0 <= workload.warmup < workload.horizon:
         raise UsageError(
             f"the warm-up ({workload.warmup:g} s) must be shorter than the horizon "
             f"({workload.horizon:g} s)"
         )
     count = workload.replications if replications is None else replications
-    if not 1 <= count <= MAX_REPLICATIONS:
-        raise UsageError(f"replications must be 1 to {MAX_REPLICATIONS:,}, not {count:,}")
+    replications_problem = limits.replications_problem(count)
+    if replications_problem is not None:
+        raise LimitError(f"--replications: {replications_problem}")
     return SimulationPlan(
         scenario=scenario,
         workload=workload,
