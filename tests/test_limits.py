@@ -21,16 +21,17 @@ STAFF = ["staff", SCENARIO, "--target", "service_level>=0.8", "--team", "support
 
 REFUSED_SECONDS = 1.0
 REFUSED_BYTES = 20 * 1024 * 1024
-"""A refusal must come within a second and allocate less than this (Python's own heap)."""
+"""A refusal costs under a second of CPU (wall time on a shared machine is noise) and
+allocates less than this much memory (Python's heap, measured by tracemalloc)."""
 
 
 def measured(args: list[str]) -> tuple[Result, float, int]:
-    """The result of ``args``, its wall time and its peak of newly allocated memory."""
+    """The result of ``args``, its CPU time and its peak of newly allocated memory."""
     tracemalloc.start()
-    start = time.perf_counter()
+    start = time.process_time()
     try:
         result = runner.invoke(app, args)
-        seconds = time.perf_counter() - start
+        seconds = time.process_time() - start
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
