@@ -20,6 +20,7 @@ CORE = {
     "chatassign.errors",
     "chatassign.estimate",
     "chatassign.facts",
+    "chatassign.limits",
     "chatassign.methods",
     "chatassign.metrics",
     "chatassign.model",
