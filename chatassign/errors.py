@@ -20,6 +20,11 @@ class EngineError(ChatAssignError):
     """The engine was asked to do something its rules forbid (misuse, not a full queue)."""
 
 
+class EngineConfigError(EngineError, ConfigError):
+    """The engine was asked to apply a setting the configuration rules forbid (a cap out of
+    range, a method above the plan): both an EngineError and a ConfigError."""
+
+
 class ScenarioError(ChatAssignError):
     """A scenario file could not be read or understood."""
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 
-MAX_CAP = 1_000
-"""Most chats one agent may be auto-assigned at once (``max_auto_assigned``, ``--cap``)."""
+from chatassign.model import MAX_CAP as MAX_CAP  # the engine's ceiling, in model.py
+
 MAX_HORIZON_S = 366 * 86_400.0
 """The longest simulated time: 366 days."""
 MAX_REPLICATIONS = 10_000

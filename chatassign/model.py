@@ -26,6 +26,8 @@ ADMIN_ROLE = "admin"
 
 DEFAULT_CAP = 10
 """The default of a teamspace's "auto-assigned chats" cap."""
+MAX_CAP = 1_000
+"""The largest cap: each chat slot of an agent costs memory in the simulator."""
 
 ChatId = int | str
 """A chat's id: any hashable the caller chooses (the simulator uses ints)."""

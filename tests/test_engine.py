@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import random
+from collections.abc import Callable
 
 import pytest
 
@@ -28,9 +30,13 @@ from chatassign.model import (
 from tests.engine_fixtures import ROLES, one_team, online_engine
 
 
-def hand(engine: Engine, chat_id: int, now: float = 10.0, language: str | None = None) -> str:
-    """Hand off chat ``chat_id`` from ``bot``; the assignee, or the outcome's name."""
-    result = engine.handoff(Chat(chat_id, "bot", language), now)
+def hand(
+    engine: Engine, chat_id: int, now: float | None = None, language: str | None = None
+) -> str:
+    """Hand off chat ``chat_id`` from ``bot`` (by default at 10 s or the engine's time since);
+    the assignee, or the outcome's name."""
+    when = max(10.0, engine.last_time() or 0.0) if now is None else now
+    result = engine.handoff(Chat(chat_id, "bot", language), when)
     return result.agent if result.agent is not None else result.outcome.value
 
 
@@ -466,11 +472,11 @@ def test_misuse_raises_engine_errors() -> None:
     with pytest.raises(EngineError, match="already handed off"):
         hand(engine, 0)
     with pytest.raises(EngineError, match="unknown AI agent"):
-        engine.handoff(Chat(1, "nobot"), 1.0)
+        engine.handoff(Chat(1, "nobot"), 10.0)
     with pytest.raises(EngineError, match="unknown user"):
-        engine.set_status("ghost", online=True, now=1.0)
+        engine.set_status("ghost", online=True, now=10.0)
     with pytest.raises(EngineError, match="not pending or open"):
-        engine.close(42, 1.0)
+        engine.close(42, 10.0)
 
 
 def test_engine_is_deterministic_given_inputs_and_source() -> None:
@@ -479,9 +485,52 @@ def test_engine_is_deterministic_given_inputs_and_source() -> None:
         engine = online_engine(one_team(method=Method.RANDOM, cap=2), seed=seed)
         out = []
         for i in range(300):
-            out.append(hand(engine, i, float(i)))
+            out.append(hand(engine, i, 10.0 + i))
             if rng.random() < 0.5 and engine.chats_of("a"):
-                engine.close(engine.chats_of("a")[0], float(i))
+                engine.close(engine.chats_of("a")[0], 10.0 + i)
         return out
 
     assert run(1) == run(1)
+
+
+@pytest.mark.parametrize(
+    "now", [math.nan, math.inf, -math.inf, "12", None, True, 10**400, 5.0], ids=repr
+)
+def test_a_bad_now_is_refused_and_changes_nothing(now: object) -> None:
+    events: list[EngineEvent] = []
+    engine = online_engine(one_team(("a", "b"), cap=2), events=events)
+    hand(engine, 0, 10.0)
+    before = (len(events), engine.pending(), engine.chats_of("a"), engine.chats_of("b"))
+    with pytest.raises(EngineError, match="now"):
+        engine.handoff(Chat(1, "bot", None), now)  # type: ignore[arg-type]
+    with pytest.raises(EngineError, match="now"):
+        engine.close(0, now)  # type: ignore[arg-type]
+    with pytest.raises(EngineError, match="now"):
+        engine.set_status("a", online=False, now=now)  # type: ignore[arg-type]
+    assert (len(events), engine.pending(), engine.chats_of("a"), engine.chats_of("b")) == before
+    assert engine.last_time() == 10.0
+    assert hand(engine, 1, 11.0) in ("a", "b")  # still works afterwards
+    engine.close(0, 12.0)
+
+
+def test_bad_arguments_are_engine_errors_that_change_nothing() -> None:
+    engine = online_engine(one_team(("a",), cap=2))
+    hand(engine, 0, 10.0)
+    calls: list[Callable[[], object]] = [
+        lambda: engine.set_method("s", "bogus", 11.0),  # type: ignore[arg-type]
+        lambda: engine.set_cap("s", 2.5, 11.0),  # type: ignore[arg-type]
+        lambda: engine.set_cap("s", 10**9, 11.0),
+        lambda: engine.set_cap("s", 0, 11.0),
+        lambda: engine.set_status("a", online="no", now=11.0),  # type: ignore[arg-type]
+        lambda: engine.close([0], 11.0),  # type: ignore[arg-type]
+        lambda: engine.handoff(Chat([1], "bot", None), 11.0),  # type: ignore[arg-type]
+        lambda: engine.handoff((1, "bot", None), 11.0),  # type: ignore[arg-type]
+        lambda: engine.set_status(["a"], online=True, now=11.0),  # type: ignore[arg-type]
+    ]
+    for call in calls:
+        with pytest.raises(EngineError):
+            call()
+    assert engine.cap("s") == 2
+    assert engine.method("s") is Method.BALANCED
+    assert engine.chats_of("a") == (0,)
+    assert engine.last_time() == 10.0

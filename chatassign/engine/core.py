@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import random
 from collections.abc import Callable, Iterable, Sequence
 from types import MappingProxyType
@@ -30,9 +31,10 @@ from chatassign.engine.records import (
     Origin,
 )
 from chatassign.engine.state import AgentRecord, LiveChat, Pool, Route, TeamspaceState
-from chatassign.errors import ConfigError, EngineError
+from chatassign.errors import ConfigError, EngineConfigError, EngineError
 from chatassign.methods import Picker, make_picker
 from chatassign.model import (
+    MAX_CAP,
     TRANSFER_MIN_PLAN,
     TRANSFER_TAKEOVER_PERMISSION,
     CapCounts,
@@ -48,6 +50,10 @@ from chatassign.model import (
 )
 
 _TEAMSPACE_TARGET = Target(teamspace=True)
+_INF = math.inf
+_EARLIEST = -1.7976931348623157e308
+"""Below every finite time: the engine's clock before its first operation."""
+
 _AUTO = Origin.AUTO
 """An enum member read from the class costs ten times a global's read (Python 3.11)."""
 
@@ -73,6 +79,8 @@ class Engine:
         self._rng = rng if rng is not None else random.Random(0)
         self._observer = observer
         self._enforce_plan = enforce_plan
+        self._now = _EARLIEST
+        """The time of the last operation: ``now`` may not go back before it."""
         self._next_seq: Callable[[], int] = itertools.count(1).__next__
         self._front_seq = 0
         self._all_open = workspace.options.cap_counts is CapCounts.ALL_OPEN
@@ -106,6 +114,10 @@ class Engine:
     def workspace(self) -> Workspace:
         """The configuration in force (``update_user`` replaces it)."""
         return self._workspace
+
+    def last_time(self) -> float | None:
+        """The ``now`` of the last operation (None before the first): no call may go before it."""
+        return None if self._now == _EARLIEST else self._now
 
     def is_online(self, agent_id: str) -> bool:
         """Whether the agent is online."""
@@ -186,14 +198,19 @@ class Engine:
 
     def handoff(self, chat: Chat, now: float) -> HandoffResult:
         """An AI agent hands ``chat`` to humans: assign it, queue it, or find nobody."""
+        if not isinstance(chat, Chat):
+            raise EngineError(f"handoff needs a Chat(id, ai_agent, language), not {chat!r}")
         chat_id = chat[0]
+        if chat_id.__class__ is not int and chat_id.__class__ is not str:
+            _refuse_id("a chat id", chat_id)
         if chat_id in self._chats:
             raise EngineError(f"chat {chat_id!r} was already handed off")
-        by_language = self._routes.get(chat[1])
+        by_language = self._routes.get(chat[1]) if chat[1].__class__ is str else None
         route = by_language.get(chat[2]) if by_language is not None else None
         if route is None:
             route = self._route(chat[1], chat[2])
         ts, target, pool, check = route
+        self._now = self._valid_now(now)
         observer = self._observer
         if observer is not None:
             label = pool.label if pool is not None else target.describe()
@@ -218,13 +235,15 @@ class Engine:
 
     def close(self, chat_id: ChatId, now: float) -> tuple[Assignment, ...]:
         """The assignee closes the chat; the slot frees and the queue drains."""
-        live = self._chats.pop(chat_id, None)
+        now = self._valid_now(now)
+        live = self._chats.pop(chat_id, None) if chat_id.__class__ in _ID_TYPES else None
         if live is None:
             raise EngineError(f"chat {chat_id!r} is not pending or open")
         agent = live.agent
         if agent is None:
             self._chats[chat_id] = live  # left as it was
             raise EngineError(f"chat {chat_id!r} is pending; only an open chat can be closed")
+        self._now = now
         # self._unassign(live, agent) and self._touch(agent), inlined: once per chat.
         agent.load -= 1
         if live.origin is _AUTO:
@@ -252,6 +271,7 @@ class Engine:
         live = self._live(chat_id)
         if live.state is not ChatState.PENDING:
             raise EngineError(f"chat {chat_id!r} is open; only a pending chat can be abandoned")
+        self._now = self._valid_now(now)
         self._dequeue(live)
         del self._chats[chat_id]
         if self._observer is not None:
@@ -268,12 +288,16 @@ class Engine:
                 f"{agent_id!r} is not a live agent of pool {live.pool.label!r}; "
                 f"they cannot claim chat {chat_id!r}"
             )
+        self._now = self._valid_now(now)
         self._dequeue(live)
         self._place(live, agent, Origin.CLAIM, now)
 
     def set_status(self, agent_id: str, *, online: bool, now: float) -> tuple[Assignment, ...]:
         """The agent goes online (queue drains) or away (chats kept or requeued)."""
         agent = self._agent(agent_id)
+        if online is not True and online is not False:
+            raise EngineError(f"online must be True or False, not {online!r}")
+        self._now = self._valid_now(now)
         if agent.online == online:
             return NO_ASSIGNMENTS
         agent.online = online
@@ -306,6 +330,7 @@ class Engine:
             )
         source = live.agent
         assert source is not None
+        self._now = self._valid_now(now)
         if target is source:
             return NO_ASSIGNMENTS
         self._unassign(live, source)
@@ -323,14 +348,17 @@ class Engine:
     ) -> tuple[Assignment, ...]:
         """``transfer_to_team`` to the pool of several teams (their members, by the rules)."""
         self._check_transfers_allowed("transfer")
+        if isinstance(team_ids, str):
+            raise EngineError(f"team_ids must be a sequence of team ids, not the text {team_ids!r}")
         for team_id in team_ids:
-            if team_id not in self._workspace.teams:
+            if team_id.__class__ is not str or team_id not in self._workspace.teams:
                 raise EngineError(f"unknown team {team_id!r}")
         if not team_ids:
             raise EngineError("a transfer needs at least one team")
         live = self._open(chat_id)
         source = live.agent
         assert source is not None
+        self._now = self._valid_now(now)
         self._unassign(live, source)
         live.pool = self._pool(live.pool.teamspace, Target(teams=tuple(team_ids)))
         if self._observer is not None:
@@ -342,20 +370,22 @@ class Engine:
 
     def takeover(self, chat_id: ChatId, user_id: str, now: float) -> tuple[Assignment, ...]:
         """A user with the transfer-and-takeover permission becomes the chat's assignee."""
-        user = self._workspace.users.get(user_id)
+        user = self._workspace.users.get(user_id) if user_id.__class__ is str else None
         role = self._workspace.roles.get(user.role) if user is not None else None
         if role is None or not role.grants(TRANSFER_TAKEOVER_PERMISSION):
             raise EngineError(f"{user_id!r} lacks {TRANSFER_TAKEOVER_PERMISSION}; cannot take over")
         live = self._live(chat_id)
         agent = self._agent(user_id)
         source = live.agent
+        if source is not None and source is not agent:
+            self._check_transfers_allowed("takeover of a chat assigned to someone else")
+        self._now = self._valid_now(now)
         if source is agent:
             return NO_ASSIGNMENTS
         if source is None:
             self._dequeue(live)
             self._place(live, agent, Origin.TAKEOVER, now, event="transferred", why="takeover")
             return NO_ASSIGNMENTS
-        self._check_transfers_allowed("takeover of a chat assigned to someone else")
         self._unassign(live, source)
         self._place(
             live, agent, Origin.TAKEOVER, now, event="transferred", why=f"takeover from {source.id}"
@@ -365,7 +395,10 @@ class Engine:
     def set_cap(self, teamspace: str, cap: int, now: float) -> tuple[Assignment, ...]:
         """Change a teamspace's cap; lowering it unassigns nothing, raising it drains."""
         ts = self._teamspace(teamspace)
+        if cap.__class__ is not int:
+            raise EngineError(f"teamspace {teamspace!r}: a cap is a whole number, not {cap!r}")
         self._check_cap(teamspace, cap)
+        self._now = self._valid_now(now)
         ts.cap = cap
         self._rebuild_pickers(ts)
         if self._observer is not None:
@@ -375,7 +408,11 @@ class Engine:
     def set_method(self, teamspace: str, method: Method, now: float) -> tuple[Assignment, ...]:
         """Change a teamspace's method; the queue drains under the new one."""
         ts = self._teamspace(teamspace)
+        if not isinstance(method, Method):
+            names = ", ".join(m.value for m in Method)
+            raise EngineError(f"teamspace {teamspace!r}: {method!r} is not a Method ({names})")
         self._check_method(teamspace, method)
+        self._now = self._valid_now(now)
         ts.method = method
         self._rebuild_pickers(ts)
         if self._observer is not None:
@@ -385,8 +422,11 @@ class Engine:
 
     def update_user(self, user: User, now: float) -> tuple[Assignment, ...]:
         """Replace a user's role or teams; held chats stay, pools are recomputed, queue drains."""
+        if not isinstance(user, User):
+            raise EngineError(f"update_user needs a User, not {user!r}")
         if user.id not in self._agents:
             raise EngineError(f"unknown user {user.id!r}")
+        self._now = self._valid_now(now)
         users = dict(self._workspace.users)
         users[user.id] = user
         self._workspace = dataclasses.replace(self._workspace, users=MappingProxyType(users))
@@ -622,17 +662,39 @@ class Engine:
         pool = live.pool
         self._observer(EngineEvent(now, event, live.id, agent, pool.teamspace.id, pool.label, why))
 
+    def _valid_now(self, now: float) -> float:
+        """``now`` if it is a finite time not before the last operation's; else EngineError."""
+        if now.__class__ is float and self._now <= now < _INF:
+            return now
+        if isinstance(now, bool) or not isinstance(now, int | float):
+            raise EngineError(f"now must be a number of seconds, not {now!r}")
+        try:
+            seconds = float(now)
+        except OverflowError:
+            raise EngineError(f"now must be a finite number of seconds, not {now!r}") from None
+        if not math.isfinite(seconds):
+            raise EngineError(f"now must be a finite number of seconds, not {now!r}")
+        if seconds < self._now:
+            raise EngineError(
+                f"now ({seconds!r}) is earlier than the last operation's time ({self._now!r}); "
+                "time only goes forward"
+            )
+        return seconds
+
     def _check_method(self, teamspace: str, method: Method) -> None:
         if self._enforce_plan and not method_allowed(method, self._workspace.plan):
-            raise ConfigError(
+            raise EngineConfigError(
                 f"teamspace {teamspace!r}: {method.value} needs plan "
                 f"{required_plan(method).label} or above; this workspace is on "
                 f"{self._workspace.plan.label}"
             )
 
     def _check_cap(self, teamspace: str, cap: int) -> None:
-        if cap < 1:
-            raise ConfigError(f"teamspace {teamspace!r}: the cap must be at least 1, not {cap}")
+        if not 1 <= cap <= MAX_CAP:
+            raise EngineConfigError(
+                f"teamspace {teamspace!r}: the cap must be at least 1 and at most {MAX_CAP}, "
+                f"not {cap}"
+            )
 
     def _check_transfers_allowed(self, what: str) -> None:
         if self._workspace.plan < TRANSFER_MIN_PLAN:
@@ -642,19 +704,19 @@ class Engine:
             )
 
     def _agent(self, agent_id: str) -> AgentRecord:
-        agent = self._agents.get(agent_id)
+        agent = self._agents.get(agent_id) if agent_id.__class__ is str else None
         if agent is None:
             raise EngineError(f"unknown user {agent_id!r}")
         return agent
 
     def _teamspace(self, teamspace: str) -> TeamspaceState:
-        ts = self._teamspaces.get(teamspace)
+        ts = self._teamspaces.get(teamspace) if teamspace.__class__ is str else None
         if ts is None:
             raise EngineError(f"unknown teamspace {teamspace!r}")
         return ts
 
     def _live(self, chat_id: ChatId) -> LiveChat:
-        live = self._chats.get(chat_id)
+        live = self._chats.get(chat_id) if chat_id.__class__ in _ID_TYPES else None
         if live is None:
             raise EngineError(f"chat {chat_id!r} is not pending or open")
         return live
@@ -664,3 +726,11 @@ class Engine:
         if live.agent is None:
             raise EngineError(f"chat {chat_id!r} is pending; it has no assignee to transfer from")
         return live
+
+
+_ID_TYPES = (int, str)
+"""A chat id is an int or a str (not a bool, not anything unhashable)."""
+
+
+def _refuse_id(what: str, value: object) -> None:
+    raise EngineError(f"{what} must be an int or a str, not {value!r}")

@@ -123,5 +123,9 @@ def worker_pool(
 
 
 def _start_worker(initializer: Callable[..., None], initargs: tuple[object, ...]) -> None:
+    # Stops are the parent's to handle; a worker it terminates (SIGTERM) just ends.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
     initializer(*initargs)
