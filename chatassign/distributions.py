@@ -11,13 +11,16 @@ message that says what is expected. Only :func:`load_empirical` does I/O.
 from __future__ import annotations
 
 import math
+import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from random import Random
 from typing import Protocol
 
+from chatassign.limits import MAX_EMPIRICAL_BYTES, MAX_EMPIRICAL_VALUES
 from chatassign.quantities import format_duration, parse_duration
 
 _CALL = re.compile(r"\s*([A-Za-z_]\w*)\s*\((.*)\)\s*", re.DOTALL)
@@ -350,33 +353,84 @@ def _build(name: str, arguments: dict[str, float]) -> Distribution:
         raise ValueError(f"{name}: {error}") from None
 
 
+def read_empirical(folder: Path, written: str) -> Empirical:
+    """The table ``empirical(written)`` names, for a scenario in ``folder``.
+
+    The path is relative to ``folder`` and stays inside its tree (no absolute path, no
+    ``..`` or symlink out of it); then :func:`load_empirical` reads it. A problem is a
+    ValueError naming the path and the rule, never the file's content.
+    """
+    if Path(written).is_absolute() or written.startswith("~"):
+        raise ValueError(
+            f"empirical({written}): an absolute path is not allowed; "
+            "give a path relative to the scenario's folder"
+        )
+    base = Path(os.path.realpath(folder))
+    target = Path(os.path.realpath(base / written))
+    if not target.is_relative_to(base):
+        raise ValueError(
+            f"empirical({written}): the path leads outside the scenario's folder; "
+            "keep the table in that folder or below it"
+        )
+    return load_empirical(target, source=written)
+
+
 def load_empirical(path: Path, *, source: str | None = None) -> Empirical:
     """The durations in a one-column CSV (optional header line), as an :class:`Empirical`.
 
     Each non-blank line holds one duration (``95``, ``1m35s``). The first line is a header
     when it is not a duration and does not start with a digit. ``source`` is the path as
-    the scenario wrote it (default: ``path``). Errors are ValueError naming the line.
+    the scenario wrote it (default: ``path``). Only a regular file of at most
+    ``MAX_EMPIRICAL_BYTES`` holding at most ``MAX_EMPIRICAL_VALUES`` values is read.
+    Errors are ValueError naming the path, the line and the rule, never the content
+    (the path may name a file that is not meant to be shown).
     """
+    shown = str(path) if source is None else source
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ValueError(f"cannot read {path}: {error}") from None
+        text = _read_table(path, shown).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError(f"{shown}: not UTF-8 text; save the table as UTF-8") from None
     values: list[float] = []
     for number, line in enumerate(text.splitlines(), start=1):
         cell = line.strip()
         if not cell:
             continue
         if "," in cell or ";" in cell or "\t" in cell:
-            raise ValueError(f"{path}:{number}: expected one column, got {cell!r}")
+            raise ValueError(f"{shown}:{number}: expected one column (one duration per line)")
         try:
             values.append(parse_duration(cell.strip("'\"")))
-        except ValueError as error:
+        except ValueError:
             if number == 1 and not cell[0].isdigit() and cell[0] not in ".-":
                 continue  # a header
-            raise ValueError(f"{path}:{number}: {error}") from None
+            raise ValueError(
+                f"{shown}:{number}: not a duration; expected one duration ≥ 0 per line "
+                "(95, 2.5 or 1m35s)"
+            ) from None
+        if len(values) > MAX_EMPIRICAL_VALUES:
+            raise ValueError(f"{shown}: more than {MAX_EMPIRICAL_VALUES:,} values; sample fewer")
     if not values:
-        raise ValueError(f"{path}: no values; expected one duration per line")
-    return Empirical(tuple(values), source=str(path) if source is None else source)
+        raise ValueError(f"{shown}: no values; expected one duration per line")
+    return Empirical(tuple(values), source=shown)
+
+
+def _read_table(path: Path, shown: str) -> bytes:
+    """The bytes of a regular file of at most ``MAX_EMPIRICAL_BYTES``; ValueError otherwise."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as error:
+        raise ValueError(f"cannot read {shown}: {error.strerror or 'not readable'}") from None
+    with os.fdopen(fd, "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"cannot read {shown}: not a regular file")
+        limit = MAX_EMPIRICAL_BYTES
+        if info.st_size > limit:
+            raise ValueError(f"{shown}: larger than {limit // (1024 * 1024)} MiB; sample fewer")
+        try:
+            return stream.read(limit + 1)[:limit]
+        except OSError as error:
+            raise ValueError(f"cannot read {shown}: {error.strerror or 'read error'}") from None
 
 
 def _check_positive(name: str, value: float) -> None:

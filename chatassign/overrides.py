@@ -23,6 +23,7 @@ argument instead of a line of the file. Public API:
 from __future__ import annotations
 
 import copy
+import os
 import re
 import types
 import typing
@@ -43,10 +44,12 @@ from chatassign.scenario import (
 )
 from chatassign.scenario.models import ScenarioModel
 from chatassign.scenario.yamlsource import (
+    STDIN_NAME,
     FieldPath,
     YamlDocument,
     YamlValue,
     format_path,
+    is_stdin,
     parse_yaml,
 )
 from chatassign.workload import Scenario
@@ -309,11 +312,17 @@ class ScenarioSource:
 def read_source(path: Path | None = None) -> ScenarioSource:
     """Read and parse the scenario at ``path`` (None: the built-in example).
 
-    Raises MissingScenarioFileError (exit 2) for a missing file or a folder, or
+    ``-`` reads the scenario from stdin (at most 1 MiB, once). Raises
+    MissingScenarioFileError (exit 2) for a missing file or a folder, or
     InvalidScenarioError (exit 1) when the file cannot be read as YAML.
     """
     chosen = example_scenario_path() if path is None else path
-    if not chosen.exists():
+    if is_stdin(chosen):
+        document, problems = read_document(chosen, file=STDIN_NAME)
+        if document is None:
+            raise InvalidScenarioError(problems)
+        return ScenarioSource(chosen, STDIN_NAME, document, tuple(problems))
+    if not os.path.lexists(chosen):
         raise MissingScenarioFileError(f"no such scenario file: {chosen}")
     if chosen.is_dir():  # like a missing file, a mistake in the command (validate takes folders)
         raise MissingScenarioFileError(
@@ -340,7 +349,7 @@ def build_scenario(source: ScenarioSource, overrides: Sequence[Override] = ()) -
         list(source.problems),
         file=source.file,
         base_dir=source.path.parent,
-        default_name=source.path.stem,
+        default_name="stdin" if is_stdin(source.path) else source.path.stem,
     )
     if scenario is not None:
         return scenario

@@ -48,6 +48,7 @@ from chatassign.report_sweep import (
     render_sweep_markdown,
     render_sweep_table,
 )
+from chatassign.scenario.yamlsource import read_text
 from chatassign.staffing import StaffingSettings, parse_target, staffing_report
 from chatassign.sweep import (
     Journal,
@@ -208,7 +209,7 @@ def sweep_command(
                     notice_console().print(f"note: {note}", soft_wrap=True)
         journal = None
         if journal_out is not None:
-            text = source.path.read_text(encoding="utf-8")
+            text = read_text(source.path, file=source.file)[0] or ""
             identity = sweep_identity(text, variants, axes, measures)
             journal = Journal(journal_out.target, identity, width=len(MEASURES) + len(measures))
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
@@ -17,6 +18,7 @@ from chatassign.cli.app import ExitCode, QuietOption, VersionOption, app, fail, 
 from chatassign.cli.excerpt import excerpt, source_lines
 from chatassign.errors import UsageError
 from chatassign.scenario import Problem, check_scenario_file, scenario_json_schema
+from chatassign.scenario.yamlsource import is_stdin
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 
@@ -92,14 +94,16 @@ def collect_scenario_files(paths: Sequence[Path]) -> list[Path]:
     """
     files: list[Path] = []
     for path in paths:
-        if path.is_dir():
+        if is_stdin(path):
+            files.append(path)
+        elif path.is_dir():
             found = sorted(
                 p for p in path.rglob("*") if p.suffix in SCENARIO_SUFFIXES and p.is_file()
             )
             if not found:
                 raise UsageError(f"no *.yaml or *.yml file in folder {path}")
             files += found
-        elif path.exists():
+        elif os.path.lexists(path):
             files.append(path)
         else:
             raise UsageError(f"no such file or folder: {path}")

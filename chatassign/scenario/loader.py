@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -20,7 +21,14 @@ from chatassign.scenario.problems import (
 from chatassign.scenario.pruning import validate_pruned
 from chatassign.scenario.schema_errors import schema_problems
 from chatassign.scenario.workload_checks import check_workload
-from chatassign.scenario.yamlsource import YamlDocument, YamlValue, parse_yaml, read_text
+from chatassign.scenario.yamlsource import (
+    STDIN_NAME,
+    YamlDocument,
+    YamlValue,
+    is_stdin,
+    parse_yaml,
+    read_text,
+)
 from chatassign.workload import Scenario
 
 
@@ -30,12 +38,13 @@ def read_scenario(path: Path, *, file: str | None = None) -> tuple[Scenario | No
     ``file`` is the name problems carry (default: ``path`` as given). Never raises for
     bad input: an unreadable, malformed or inconsistent file gives problems instead.
     """
-    name = str(path) if file is None else file
+    name = (STDIN_NAME if is_stdin(path) else str(path)) if file is None else file
     document, problems = read_document(path, file=name)
     if document is None:
         return None, problems
+    default_name = "stdin" if is_stdin(path) else path.stem
     return scenario_from_document(
-        document, problems, file=name, base_dir=path.parent, default_name=path.stem
+        document, problems, file=name, base_dir=path.parent, default_name=default_name
     )
 
 
@@ -99,7 +108,7 @@ def load_scenario(path: Path) -> Scenario:
     anything else wrong raises :class:`InvalidScenarioError`. Warnings do not raise:
     see :func:`check_scenario_file` for them.
     """
-    if not path.exists():
+    if not is_stdin(path) and not os.path.lexists(path):
         raise MissingScenarioFileError(f"no such scenario file: {path}")
     scenario, problems = read_scenario(path)
     if scenario is None:

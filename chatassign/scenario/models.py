@@ -159,7 +159,7 @@ def _distribution(value: object, info: ValidationInfo) -> distributions.Distribu
             context = info.context if isinstance(info.context, dict) else {}
             base = context.get("base_dir")
             folder = base if isinstance(base, Path) else Path()
-            return distributions.load_empirical(folder / parsed.path, source=parsed.path)
+            return distributions.read_empirical(folder, parsed.path)
         return parsed
     except ValueError as error:
         raise PydanticCustomError("bad-distribution", str(error)) from None

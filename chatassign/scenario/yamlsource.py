@@ -11,7 +11,10 @@ expansion, nesting depth and file size are bounded so a hostile file fails fast.
 from __future__ import annotations
 
 import math
+import os
 import re
+import stat
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,23 +144,41 @@ class _TooComplexError(Exception):
         self.where = _node_location(node) if node is not None else where or FILE_START
 
 
+STDIN = Path("-")
+"""The scenario argument ``-``: the scenario is read from standard input."""
+STDIN_NAME = "<stdin>"
+"""How problems name a scenario read from stdin."""
+
+_stdin_read: list[tuple[object, bytes]] = []
+"""The stdin stream read and what it held: read once, kept (validate shows excerpts after)."""
+
+
+def is_stdin(path: Path) -> bool:
+    """Whether ``path`` is ``-``, the scenario argument meaning standard input."""
+    return str(path) == "-"
+
+
 def read_text(path: Path, *, file: str) -> tuple[str | None, list[Problem]]:
-    """The text of a scenario file, or the problems that stop it being read as YAML text."""
+    """The text of a scenario file, or the problems that stop it being read as YAML text.
+
+    Only a regular file (or ``-``: stdin, read once) is read, and at most
+    ``MAX_FILE_BYTES`` of it: a folder, a FIFO, a device or a larger file is refused at
+    once, without waiting for or reading its content.
+    """
 
     def problem(code: str, message: str, where: Location = FILE_START) -> list[Problem]:
         return [Problem(file, where.line, where.column, "", Severity.ERROR, code, message)]
 
-    if path.is_dir():
-        return None, problem("not-a-file", "this is a folder; give a .yaml file")
     try:
-        with path.open("rb") as stream:
-            raw = stream.read(MAX_FILE_BYTES + 1)
+        raw = _read_stdin() if is_stdin(path) else _read_regular_file(path)
+    except _NotReadableError as refused:
+        return None, problem(refused.code, str(refused))
     except FileNotFoundError:
         return None, problem("file-missing", "no such file; check the path")
     except OSError as error:
         return None, problem("file-unreadable", f"cannot read the file: {error.strerror}")
     if len(raw) > MAX_FILE_BYTES:
-        return None, problem("file-too-large", _too_large_message(path))
+        return None, problem("file-too-large", _too_large_message(None))
     if b"\x00" in raw:
         return None, problem(
             "binary-file", "this is a binary file, not YAML text; scenario files are UTF-8 text"
@@ -173,13 +194,74 @@ def read_text(path: Path, *, file: str) -> tuple[str | None, list[Problem]]:
         )
 
 
-def _too_large_message(path: Path) -> str:
+class _NotReadableError(Exception):
+    """A path that is not a scenario file to read (a folder, a FIFO, a device, too large)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _read_regular_file(path: Path) -> bytes:
+    # O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
-        size = f"{path.stat().st_size / 1e6:.1f} MB"
-    except OSError:
-        size = "too large"
+        fd = os.open(path, flags)
+    except IsADirectoryError:
+        raise _NotReadableError("not-a-file", "this is a folder; give a .yaml file") from None
+    with os.fdopen(fd, "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if stat.S_ISDIR(info.st_mode):
+            raise _NotReadableError("not-a-file", "this is a folder; give a .yaml file")
+        if not stat.S_ISREG(info.st_mode):
+            raise _NotReadableError(
+                "not-a-file",
+                f"this is a {_kind(info.st_mode)}, not a regular file; give a .yaml file "
+                "(or - to read the scenario from stdin)",
+            )
+        if info.st_size > MAX_FILE_BYTES:
+            raise _NotReadableError("file-too-large", _too_large_message(info.st_size))
+        return stream.read(MAX_FILE_BYTES + 1)
+
+
+def _read_stdin() -> bytes:
+    stream = getattr(sys.stdin, "buffer", None)
+    if _stdin_read and _stdin_read[0][0] is stream:
+        return _stdin_read[0][1]
+    if stream is None:
+        raise _NotReadableError("file-unreadable", "there is no stdin to read the scenario from")
+    if stream.isatty():
+        raise _NotReadableError(
+            "file-unreadable",
+            "stdin is a terminal; pipe a scenario into it (cat scenario.yaml | chatassign ... -)",
+        )
+    try:
+        size = os.fstat(stream.fileno())
+    except (OSError, ValueError):  # not a real descriptor (a test's in-memory stdin)
+        size = None
+    if size is not None and stat.S_ISREG(size.st_mode) and size.st_size > MAX_FILE_BYTES:
+        raise _NotReadableError("file-too-large", _too_large_message(size.st_size))
+    raw = bytes(stream.read(MAX_FILE_BYTES + 1))
+    _stdin_read[:] = [(stream, raw)]
+    return raw
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "FIFO (named pipe)"
+    if stat.S_ISCHR(mode):
+        return "character device"
+    if stat.S_ISBLK(mode):
+        return "block device"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "special file"
+
+
+def _too_large_message(size: int | None) -> str:
     limit = MAX_FILE_BYTES // 1024
-    return f"the file is {size}; scenario files are limited to {limit} KiB of YAML text"
+    shown = f"{size / 1e6:.1f} MB" if size is not None else f"more than {limit} KiB"
+    return f"the file is {shown}; scenario files are limited to {limit} KiB of YAML text"
 
 
 def _location_of_byte(raw: bytes, offset: int) -> Location:
