@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import stat
 import sys
@@ -245,6 +246,8 @@ class GuardedStdout:
             else:
                 self.error = OutputError(f"cannot write to stdout ({_reason(error)})")
             raise self.error from None
+        except UnicodeEncodeError:
+            raise  # a bug to fix where the text is made, not a stdout failure
         except ValueError:  # the stream was closed from inside this process
             self.error = OutputError("cannot write to stdout (it is closed)")
             raise self.error from None
@@ -277,6 +280,10 @@ def guard_standard_streams() -> GuardedStdout:
                 sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
             elif fd == 2:
                 sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    for stream in (sys.stdout, sys.stderr):
+        # Text that cannot be encoded (a lone surrogate) is escaped, never a traceback.
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     current = sys.stdout
     if isinstance(current, GuardedStdout):
         return current

@@ -223,7 +223,8 @@ def _check_schedule_order(path: FieldPath, arrival: ArrivalModel, findings: Find
                 f"`until` must increase from piece to piece ({format_duration(segment.until)} "
                 f"is not after {format_duration(previous)})",
             )
-        previous = segment.until if segment.until is not None else math.inf
+        if segment.until is not None:  # an open piece out of place was reported above
+            previous = max(previous, segment.until)
 
 
 def _check_shift(

@@ -136,6 +136,14 @@ SafeLocatingLoader.add_implicit_resolver(_NULL, re.compile(r"^$"), [""])
 _add_resolver(_MERGE, r"^(?:<<)$", "<")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A lone surrogate (``"\\ud800"``): YAML can write one, but it is no character."""
+_SURROGATE_MESSAGE = (
+    "this text holds a lone surrogate (an escape such as \\ud800), which is no character "
+    "and cannot be written out; remove it or write the character itself"
+)
+
+
 class _TooComplexError(Exception):
     """The document nests or expands beyond the limits."""
 
@@ -400,6 +408,9 @@ class _Walker:
         if not text:
             self._error(node, path, "yaml-key", "a key must not be empty")
             return None
+        if not text.isascii() and _SURROGATE.search(text):
+            self._error(node, path, "yaml-key", _SURROGATE_MESSAGE)
+            return None
         return text
 
     def _duplicate(self, key: str, node: Node, path: FieldPath) -> None:
@@ -423,6 +434,9 @@ class _Walker:
 
     def _scalar(self, node: ScalarNode, path: FieldPath) -> YamlValue:
         text = str(node.value)
+        if not text.isascii() and _SURROGATE.search(text):
+            self._error(node, path, "yaml-value", _SURROGATE_MESSAGE)
+            return None
         try:
             if node.tag == _STR:
                 return text
