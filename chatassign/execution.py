@@ -15,6 +15,7 @@ up to ``retries`` times before the run fails.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copyreg
 import functools
@@ -290,9 +291,11 @@ def _quiet_dask_logs() -> Callable[[], None]:
 
 
 def _check_address(address: str) -> None:
-    """Raise ValueError unless ``address`` is well formed for a known Dask scheme."""
+    """Raise ValueError unless ``address`` is well formed for a scheme in ``SCHEMES``."""
     comm = importlib.import_module("distributed.comm")
     scheme, location = comm.parse_address(address)
+    if scheme not in SCHEMES:
+        raise ValueError(f"the scheme {scheme}:// is not supported; use tcp:// or tls://")
     backend = comm.registry.get_backend(scheme)  # ValueError: unknown scheme
     # ValueError: no port, or not a number; a scheme without host and port (inproc://)
     # has nothing to check.
@@ -300,11 +303,18 @@ def _check_address(address: str) -> None:
         backend.get_address_host_port(location)
 
 
+SCHEMES = ("tcp", "tls")
+"""The address schemes ``--cluster`` accepts (``inproc://`` lives in one process only)."""
+
+
 def _connect(distributed: ModuleType, address: str | None, timeout: float) -> object:
     """``Client(address)`` within ``timeout`` seconds; a UsageError saying why not.
 
     The address is checked first: a ``Client`` that fails on its own address is left
-    half-built, and its finalizer later blocks for 20 s and prints a traceback.
+    half-built, and its finalizer later blocks for 20 s and prints a traceback. Then a
+    probe connects and asks the scheduler who it is, all within ``timeout``: a port
+    that accepts TCP but never answers (or answers as something else) is refused
+    before any client is built.
     """
     if address is not None:
         try:
@@ -314,6 +324,7 @@ def _connect(distributed: ModuleType, address: str | None, timeout: float) -> ob
                 f"--cluster {address}: not a Dask scheduler address ({error}); "
                 "expected e.g. tcp://scheduler:8786"
             ) from None
+        _probe_scheduler(address, timeout)
     try:
         return distributed.Client(address, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError) as error:  # refused, unknown host, no answer
@@ -321,6 +332,39 @@ def _connect(distributed: ModuleType, address: str | None, timeout: float) -> ob
             f"--cluster {address}: cannot reach the Dask scheduler within {timeout:g} s "
             f"({error}); is it running, and is the address right?"
         ) from None
+
+
+def _probe_scheduler(address: str, timeout: float) -> None:
+    """Connect to ``address`` and ask its identity, in ``timeout`` seconds in all."""
+    comm = importlib.import_module("distributed.comm")
+
+    async def identify() -> object:
+        channel = await comm.connect(address, timeout=timeout)
+        try:
+            await channel.write({"op": "identity", "reply": True})
+            return await channel.read()
+        finally:
+            channel.abort()
+
+    try:
+        reply = asyncio.run(asyncio.wait_for(identify(), timeout))
+    except TimeoutError:
+        raise UsageError(
+            f"--cluster {address}: no Dask scheduler answered within {timeout:g} s "
+            "(connecting and identifying it); is it running, and is the address right?"
+        ) from None
+    except OSError as error:  # refused, unknown host, no answer to the connection
+        raise UsageError(
+            f"--cluster {address}: cannot reach the Dask scheduler within {timeout:g} s "
+            f"({error}); is it running, and is the address right?"
+        ) from None
+    except Exception as error:  # a server speaking another protocol
+        raise UsageError(
+            f"--cluster {address}: the server there is not a Dask scheduler "
+            f"({type(error).__name__})"
+        ) from None
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise UsageError(f"--cluster {address}: the server there is not a Dask scheduler")
 
 
 class DaskExecutor:

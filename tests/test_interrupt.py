@@ -82,7 +82,7 @@ def test_a_stop_signal_leaves_no_process_and_no_file(
     time.sleep(3.0)  # imports done, worker processes started
     process.send_signal(signum)
     try:
-        _, stderr = process.communicate(timeout=60)
+        _, stderr = process.communicate(timeout=120)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         raise AssertionError("the run hung after the signal") from None

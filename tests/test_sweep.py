@@ -176,7 +176,7 @@ def test_sweep_on_a_cluster_by_address_from_the_command_line(tmp_path: Path) -> 
     local = runner.invoke(app, [*command, "--workers", "1"])
     assert local.exit_code == 0, local.output
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        n_workers=1, threads_per_worker=2, processes=False, protocol="tcp", dashboard_address=None
     ) as cluster:
         remote = runner.invoke(app, [*command, "--cluster", cluster.scheduler_address])
     assert remote.exit_code == 0, remote.output
@@ -189,9 +189,9 @@ def test_a_lost_scheduler_is_one_clear_error() -> None:
     axes = [parse_vary("method=balanced,random")]
     seen: list[Task] = []
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=1, threads_per_worker=1, processes=False, protocol="tcp", dashboard_address=None
     ) as cluster:
-        executor = DaskExecutor(cluster.scheduler_address, timeout=1.0)
+        executor = DaskExecutor(cluster.scheduler_address, timeout=5.0)
 
         def lose_the_scheduler(task: Task, values: object) -> None:
             seen.append(task)
@@ -423,7 +423,9 @@ def test_cluster_errors_are_clear_usage_errors(
 
 def test_the_dask_client_is_closed_after_the_block() -> None:
     distributed = pytest.importorskip("dask.distributed", reason="the cluster extra")
-    with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=1, processes=False, protocol="tcp", dashboard_address=None
+    ) as cluster:
         with execution.open_executor(cluster=cluster.scheduler_address) as executor:
             assert isinstance(executor, DaskExecutor)
             assert executor.client.nthreads()
@@ -478,3 +480,35 @@ def test_sweep_and_staff_offer_markdown_and_csv() -> None:
     low, high = float(rows[0]["service_level_ci_low"]), float(rows[0]["service_level_ci_high"])
     assert low <= high
     assert rows[0]["from_s"] == ""
+
+
+def test_a_listener_that_never_answers_is_not_a_scheduler() -> None:
+    """Connecting *and* identifying the scheduler fit in the 10 s: exit 2 well within 15 s."""
+    pytest.importorskip("dask.distributed", reason="the cluster extra")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+    try:
+        start = time.monotonic()
+        result = runner.invoke(
+            app, ["sweep", "--vary", "method=balanced", "--cluster", f"tcp://127.0.0.1:{port}"]
+        )
+        elapsed = time.monotonic() - start
+    finally:
+        listener.close()
+    assert result.exit_code == 2, result.output
+    assert "no Dask scheduler answered within 10 s" in result.output
+    assert elapsed < 15
+
+
+@pytest.mark.parametrize("address", ["inproc://x", "ucx://127.0.0.1:8786", "ws://127.0.0.1:1"])
+def test_unsupported_schemes_are_refused_before_any_client(address: str) -> None:
+    pytest.importorskip("dask.distributed", reason="the cluster extra")
+    start = time.monotonic()
+    result = runner.invoke(app, ["sweep", "--vary", "method=balanced", "--cluster", address])
+    assert result.exit_code == 2, result.output
+    assert (
+        "use tcp:// or tls://" in result.output or "not a Dask scheduler address" in result.output
+    )
+    assert time.monotonic() - start < 5
