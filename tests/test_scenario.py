@@ -187,6 +187,7 @@ EXPECTED: dict[str, list[tuple[str, int, str]]] = {
     "bad-number.yaml": [("bad-number", 5, "users.alice.speed")],
     "bad-rate.yaml": [("bad-rate", 20, "workload.arrivals.bot.rate")],
     "cap-below-one.yaml": [("cap-below-one", 10, "teamspaces.main.assignment.max_auto_assigned")],
+    "cap-over-limit.yaml": [("over-limit", 10, "teamspaces.main.assignment.max_auto_assigned")],
     "capacity-below-load.yaml": [("capacity-below-load", 20, "workload.arrivals.bot.rate")],
     "duplicate-entry.yaml": [("duplicate-entry", 5, "users.alice.teams[1]")],
     "duplicate-key.yaml": [("duplicate-key", 6, "users.alice")],
