@@ -350,8 +350,9 @@ def _probe_scheduler(address: str, timeout: float) -> None:
         reply = asyncio.run(asyncio.wait_for(identify(), timeout))
     except TimeoutError:
         raise UsageError(
-            f"--cluster {address}: no Dask scheduler answered within {timeout:g} s "
-            "(connecting and identifying it); is it running, and is the address right?"
+            f"--cluster {address}: cannot reach the Dask scheduler within {timeout:g} s "
+            "(no answer to connecting and identifying it); is it running, and is the "
+            "address right?"
         ) from None
     except OSError as error:  # refused, unknown host, no answer to the connection
         raise UsageError(

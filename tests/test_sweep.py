@@ -498,7 +498,7 @@ def test_a_listener_that_never_answers_is_not_a_scheduler() -> None:
     finally:
         listener.close()
     assert result.exit_code == 2, result.output
-    assert "no Dask scheduler answered within 10 s" in result.output
+    assert "cannot reach the Dask scheduler within 10 s" in result.output
     assert elapsed < 15
 
 
