@@ -239,15 +239,38 @@ class ReplicationRun:
     def _build_team_books(
         self, ws: Workspace
     ) -> tuple[list[Saturation], dict[str, tuple[str, ...]]]:
-        """Each team's saturation books, shared by its members among the simulated agents."""
+        """Each team's saturation books, shared by its members among the simulated agents.
+
+        A team whose agents are exactly a teamspace's, each with that teamspace's cap
+        as their own, is saturated exactly when the teamspace is: it reads the
+        teamspace's books (one desk of one team keeps one set of books, not two).
+        """
+        agents = self.agents
+        spaces = {
+            id(saturation): frozenset(
+                uid for uid, a in agents.items() if saturation in a.saturations
+            )
+            for saturation in self.saturations
+        }
         books: list[Saturation] = []
         members: dict[str, tuple[str, ...]] = {}
         for team_id in ws.teams:
-            team = Saturation(team_id, 0)
             # dict_keys & frozenset is a set (frozenset & dict_keys too, whatever mypy says).
-            members[team_id] = tuple(sorted(self.agents.keys() & ws.team_members(team_id)))
+            members[team_id] = tuple(sorted(agents.keys() & ws.team_members(team_id)))
+            mine = frozenset(members[team_id])
+            same = [
+                saturation
+                for saturation in self.saturations
+                if mine
+                and spaces[id(saturation)] == mine
+                and all(agents[uid].cap == saturation.cap for uid in mine)
+            ]
+            if same:
+                books.append(same[0])
+                continue
+            team = Saturation(team_id, 0)
             for uid in members[team_id]:
-                self.agents[uid].teams.append(team)
+                agents[uid].teams.append(team)
             books.append(team)
         return books, members
 
@@ -332,7 +355,7 @@ class ReplicationRun:
         self.queue_max = self.queue
         for agent in self.agents.values():
             agent.restart(now)
-        for saturation in (*self.saturations, *self.team_books):
+        for saturation in {id(s): s for s in (*self.saturations, *self.team_books)}.values():
             saturation.flush(now)
             saturation.time = 0.0
 
@@ -733,7 +756,7 @@ class ReplicationRun:
         self._queue_change(end, 0)
         for agent in self.agents.values():
             agent.account(end)
-        for saturation in (*self.saturations, *self.team_books):
+        for saturation in {id(s): s for s in (*self.saturations, *self.team_books)}.values():
             saturation.flush(end)
         start = self.warmup
         return ReplicationFacts(
@@ -754,6 +777,7 @@ class ReplicationRun:
             all_waits=WaitSketch.merged(s.all_waits for s in streams),
             streams=streams,
             teams=tuple(
-                TeamFacts(team.id, self.team_agents[team.id], team.time) for team in self.team_books
+                TeamFacts(team_id, self.team_agents[team_id], books.time)
+                for team_id, books in zip(self.engine.workspace.teams, self.team_books, strict=True)
             ),
         )
