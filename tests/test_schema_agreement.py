@@ -14,7 +14,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from chatassign.distributions import parse_distribution
@@ -166,7 +166,25 @@ def accepted(parse: object, text: str) -> bool:
 @settings(max_examples=400, deadline=None)
 @given(durations)
 def test_the_duration_pattern_is_parse_duration(text: str) -> None:
+    """They agree, except on numbers beyond the float range (``1e309``), which no pattern
+    can tell from finite ones: docs/validate.md leaves those to validate."""
+    assume(not beyond_float_range(parse_duration, text))
     assert bool(re.fullmatch(DURATION_PATTERN, text)) == accepted(parse_duration, text)
+
+
+def beyond_float_range(parse: object, text: str) -> bool:
+    """True when ``parse`` refuses ``text`` only because its value is not finite."""
+    try:
+        parse(text)  # type: ignore[operator]
+    except ValueError as error:
+        return "finite" in str(error)
+    return False
+
+
+def test_a_duration_beyond_the_float_range_is_left_to_validate() -> None:
+    assert re.fullmatch(DURATION_PATTERN, "1E309")
+    assert beyond_float_range(parse_duration, "1E309")
+    assert not beyond_float_range(parse_duration, "1e308")
 
 
 @settings(max_examples=300, deadline=None)
@@ -191,6 +209,7 @@ distribution_texts = st.builds(
 @given(distribution_texts)
 def test_the_distribution_pattern_is_parse_distribution(text: str) -> None:
     """The grammar agrees; ``uniform`` with low above high is left to validate."""
+    assume(not beyond_float_range(parse_distribution, text))
     matches = bool(re.fullmatch(DISTRIBUTION_PATTERN, text))
     parsed = accepted(parse_distribution, text)
     if matches and not parsed and text.startswith("uniform"):
