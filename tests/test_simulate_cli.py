@@ -13,7 +13,6 @@ import pytest
 from typer.testing import CliRunner
 
 from chatassign.cli import app
-from chatassign.cli.output import open_output, output_file
 from chatassign.distributions import Exponential
 from chatassign.estimate import ErlangEstimate, NoEstimate, erlang_estimate
 from chatassign.facts import WaitSketch
@@ -121,24 +120,6 @@ def test_errors_are_messages_with_exit_codes(tmp_path: Path) -> None:
     short = runner.invoke(app, ["simulate", "--horizon", "10m"])
     assert short.exit_code == 2
     assert "warm-up" in short.output
-
-
-def test_the_output_writer_leaves_nothing_when_interrupted(tmp_path: Path) -> None:
-    target = tmp_path / "out.json"
-    target.write_text("old")
-
-    def interrupted() -> None:
-        with open_output(output_file("--output", target)) as handle:
-            handle.write("half")
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        interrupted()
-    assert target.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
-
-
-# ------------------------------------------------------------------ metrics
 
 
 def test_t_quantiles() -> None:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -241,16 +241,12 @@ def sweep_command(
                 settings=_sweep_settings(result, overrides, horizon=horizon),
             )
             write_report(report_out, html, render_sweep_json(result))
-        if output_format is SweepFormat.CSV:
-            _emit(render_sweep_csv(result), out)
-        elif output_format is SweepFormat.JSON:
-            _emit(render_sweep_json(result), out)
-        elif output_format is SweepFormat.MARKDOWN:
-            _emit(render_sweep_markdown(result), out)
-        elif out is not None:
-            write_file(out, _captured(lambda console: render_sweep_table(result, console)))
-        else:
-            render_sweep_table(result, stdout_console(min_width=WIDE_TABLE))
+        texts = {
+            SweepFormat.CSV: render_sweep_csv,
+            SweepFormat.JSON: render_sweep_json,
+            SweepFormat.MARKDOWN: render_sweep_markdown,
+        }
+        _emit_result(result, texts.get(output_format), render_sweep_table, out)
     except ChatAssignError as error:
         raise fail(error) from None
 
@@ -266,11 +262,27 @@ def _journal_file(out: OutputFile | None) -> OutputFile | None:
     return out.beside(out.path.stem + JOURNAL_SUFFIX)
 
 
-def _emit(text: str, out: OutputFile | None) -> None:
-    if out is None:
-        sys.stdout.write(text)
+R = TypeVar("R")
+
+
+def _emit_result(
+    result: R,
+    text: Callable[[R], str] | None,
+    table: Callable[[R, Console], None],
+    out: OutputFile | None,
+) -> None:
+    """``result`` as ``text`` renders it (None: the table), on stdout or in ``out``."""
+    if text is not None:
+        rendered = text(result)
+    elif out is not None:
+        rendered = _captured(lambda console: table(result, console))
     else:
-        write_file(out, text)
+        table(result, stdout_console(min_width=WIDE_TABLE))
+        return
+    if out is None:
+        sys.stdout.write(rendered)
+    else:
+        write_file(out, rendered)
 
 
 def _captured(render: Callable[[Console], None]) -> str:
@@ -361,16 +373,12 @@ def staff_command(
             report = staffing_report(
                 base, team, targets, executor, settings, by_interval=by_interval
             )
-        if output_format is StaffFormat.JSON:
-            _emit(render_staffing_json(report), out)
-        elif output_format is StaffFormat.MARKDOWN:
-            _emit(render_staffing_markdown(report), out)
-        elif output_format is StaffFormat.CSV:
-            _emit(render_staffing_csv(report), out)
-        elif out is not None:
-            write_file(out, _captured(lambda console: render_staffing_table(report, console)))
-        else:
-            render_staffing_table(report, stdout_console(min_width=WIDE_TABLE))
+        texts = {
+            StaffFormat.JSON: render_staffing_json,
+            StaffFormat.MARKDOWN: render_staffing_markdown,
+            StaffFormat.CSV: render_staffing_csv,
+        }
+        _emit_result(report, texts.get(output_format), render_staffing_table, out)
     except ChatAssignError as error:
         raise fail(error) from None
 
