@@ -50,9 +50,16 @@ def erlang_estimate(
     servers, speed = reason
     stream = workload.arrivals[0]
     arrival_rate = stream.schedule[0].rate * stream.handoff_probability
-    service_rate = speed / workload.handle_time_of(stream).mean
+    if not arrival_rate > 0:  # a stream with no traffic is fine to simulate, not to model
+        return NoEstimate("no chat is handed off (the rate or the handoff probability is 0)")
+    handle_mean = workload.handle_time_of(stream).mean
+    if not handle_mean > 0:
+        return NoEstimate("the handle time is 0: there is nothing to queue for")
+    service_rate = speed / handle_mean
     threshold = workload.service_level_threshold
     patience = workload.patience_of(stream)
+    if patience is not None and not patience.mean > 0:
+        return NoEstimate("the patience is 0: every waiting customer leaves at once")
     if patience is None:
         if arrival_rate >= servers * service_rate:
             return NoEstimate("the offered load exceeds the capacity: the queue grows without end")

@@ -226,3 +226,24 @@ def test_no_mutant_crashes_hangs_or_runs_out_of_memory(harness: Harness, text: s
 @given(text=mutants)
 def test_many_more_mutants_never_crash(harness: Harness, text: str) -> None:
     _fuzz(harness, text)
+
+
+FOUND = {
+    "zero-rate-erlang": (ROOT / "tests" / "data" / "invalid" / "capacity-below-load.yaml")
+    .read_text(encoding="utf-8")
+    .split("workload:")[0]
+    + "workload:\n  horizon: 8h\n  arrivals:\n    bot: {rate: 0/h, handoff_probability: 0.5}\n"
+    + "  handle_time: exponential(mean=5m)\n",
+    "open-schedule-piece-first": (ROOT / "scenarios" / "free-startup.yaml")
+    .read_text(encoding="utf-8")
+    .replace("rate: 60/h", "rate: [{rate: 60/h}, {until: 2h, rate: 30/h}]"),
+    "lone-surrogate": (ROOT / "scenarios" / "free-startup.yaml")
+    .read_text(encoding="utf-8")
+    .replace("name: Startup help desk (free)", 'name: "\\ud800"'),
+}
+"""Mutants that crashed before their fix (the zero rate: the Erlang estimate raised)."""
+
+
+@pytest.mark.parametrize("name", sorted(FOUND))
+def test_mutants_found_by_fuzzing_stay_fixed(harness: Harness, name: str) -> None:
+    _fuzz(harness, FOUND[name])
