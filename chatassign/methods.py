@@ -10,9 +10,10 @@ Balanced and round robin keep a heap with lazy deletion: every change of an agen
 its ``version`` and pushes a fresh entry; entries with an old version are dropped when
 they reach the top. When the changed agent's old entry is the top (as it is for the
 agent just picked), the fresh entry replaces it in one sift. Decisions cost O(log n)
-in the pool size, not O(n). The two keep their own copy of this code, with their
-entry layout written out: a shared base class adds a call per refresh, measured at
-2.5 % of the simulator's speed.
+in the pool size, not O(n). The two share this code (``HeapPicker``) and differ in
+their order key only. They used to keep a copy each, which saved a call per refresh
+in the pure-Python build; compiled, the call through the base class is a native one
+and the shared code measured as fast (docs/performance.md).
 Voluntary has no picker: it never places a chat by itself.
 """
 
