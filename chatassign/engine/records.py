@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from chatassign.model import ChatId
 
@@ -70,6 +70,6 @@ class EngineEvent:
 Observer = Callable[[EngineEvent], None]
 
 
-QUEUED = HandoffResult(Outcome.QUEUED)
-UNAVAILABLE = HandoffResult(Outcome.UNAVAILABLE)
+QUEUED: Final = HandoffResult(Outcome.QUEUED)
+UNAVAILABLE: Final = HandoffResult(Outcome.UNAVAILABLE)
 NO_ASSIGNMENTS: tuple[Assignment, ...] = ()

@@ -9,12 +9,14 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Final, Generic, TypeVar
 
 from chatassign.facts import AgentFacts, ChatCounts, StreamFacts, WaitSketch
 from chatassign.workload import ArrivalStream
 
-PENDING, OPEN, ENDED = 0, 1, 2
+PENDING: Final = 0
+OPEN: Final = 1
+ENDED: Final = 2
 """A customer's state in the books."""
 
 T = TypeVar("T")
@@ -45,7 +47,7 @@ class Alarm(Generic[T]):
         self._value = value
 
 
-NORMAL = 1
+NORMAL: Final = 1
 """SimPy's priority of ordinary events (``simpy.events.NORMAL``)."""
 
 
