@@ -15,6 +15,7 @@ from chatassign.cli.options import (
     CAP_HELP,
     OUTPUT_HELP,
     REPORT_HELP,
+    SCENARIO_HELP,
     SET_HELP,
     Renderers,
     ReportFormat,
@@ -53,7 +54,7 @@ def compare_command(
         Path | None,
         typer.Argument(
             metavar="SCENARIO",
-            help="A scenario file with a workload; omitted: the built-in example.",
+            help=SCENARIO_HELP,
         ),
     ] = None,
     methods: Annotated[

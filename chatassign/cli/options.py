@@ -74,6 +74,9 @@ class Renderers(Generic[R]):
             write_file(output, text)
 
 
+SCENARIO_HELP = (
+    "A scenario file with a workload, or - to read it from stdin; omitted: the built-in example."
+)
 SET_HELP = (
     "Change the scenario before running, validated like the file: KEY=VALUE with KEY a "
     "dotted path (teamspaces.support.assignment.max_auto_assigned=4). Repeatable."
@@ -229,6 +232,7 @@ __all__ = [
     "CAP_HELP",
     "OUTPUT_HELP",
     "REPORT_HELP",
+    "SCENARIO_HELP",
     "SET_HELP",
     "ReportFiles",
     "checked_output",

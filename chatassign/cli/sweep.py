@@ -25,6 +25,7 @@ from rich.progress import (
 from chatassign.cli.app import QuietOption, VersionOption, app, fail, notice_console, stdout_console
 from chatassign.cli.options import (
     REPORT_HELP,
+    SCENARIO_HELP,
     checked_output,
     command_line,
     parse_horizon,
@@ -87,7 +88,7 @@ ScenarioArg = Annotated[
     Path | None,
     typer.Argument(
         metavar="SCENARIO",
-        help="A scenario file with a workload; omitted: the built-in example.",
+        help=SCENARIO_HELP,
     ),
 ]
 SetOpt = Annotated[

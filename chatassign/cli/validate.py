@@ -36,7 +36,8 @@ def validate(
     paths: Annotated[
         list[Path],
         typer.Argument(
-            metavar="PATH", help="Scenario files, or folders: every *.yaml and *.yml inside."
+            metavar="PATH",
+            help="Scenario files, or folders (every *.yaml and *.yml inside), or - for stdin.",
         ),
     ],
     output_format: Annotated[
