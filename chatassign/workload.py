@@ -10,6 +10,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import NamedTuple
 
 from chatassign.distributions import Distribution
 from chatassign.model import Workspace
@@ -96,6 +97,21 @@ class VoluntaryBehaviour:
 
     pickup_delay: Distribution
     self_limit: int = 3
+
+
+class RecordedHandoff(NamedTuple):
+    """One handoff of a desk's history, replayed instead of a drawn arrival."""
+
+    at: float
+    """Seconds after time 0 of the simulated day."""
+    ai_agent: str
+    language: str | None
+    work: float | None
+    """The recorded handle time (s at speed 1), or None: drawn from the scenario."""
+    patience: float | None
+    """The recorded patience (an abandoned chat's wait), or None: drawn."""
+    waited: float = 0.0
+    """A served chat's recorded wait: a drawn patience is conditioned to exceed it."""
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from chatassign.cli.options import (
     write_report,
 )
 from chatassign.cli.output import OutputFile, open_output, output_file
+from chatassign.cli.replay import MappingOption, ReplayOption, replay_arms
 from chatassign.cli.simulate import progress_bar
 from chatassign.comparison import compare
 from chatassign.comparison_report import (
@@ -97,6 +98,8 @@ def compare_command(
             "trace.csv gives trace.balanced.csv, trace.round-robin.csv, ...",
         ),
     ] = None,
+    replay: ReplayOption = None,
+    mapping: MappingOption = None,
     quiet: QuietOption = False,
     version: VersionOption = False,
 ) -> None:
@@ -127,7 +130,9 @@ def compare_command(
             horizon=parse_horizon(horizon),
             queue_samples=report_out is not None,
         )
-        planned = plan_arms(read_source(scenario), arms_of(chosen, caps), settings)
+        planned = replay_arms(
+            plan_arms(read_source(scenario), arms_of(chosen, caps), settings), replay, mapping
+        )
         runs = _run(planned, trace_out)
         threshold = runs[0].plan.workload.service_level_threshold
         comparison = compare([(run.label, run.facts) for run in runs], threshold=threshold)

@@ -31,6 +31,7 @@ from chatassign.cli.options import (
     write_report,
 )
 from chatassign.cli.output import OutputFile, open_output, output_file
+from chatassign.cli.replay import MappingOption, ReplayOption, replay_arms
 from chatassign.errors import ChatAssignError, UsageError
 from chatassign.html_report import render_simulation_html, require_report_extra
 from chatassign.metrics import SimulationReport
@@ -100,6 +101,8 @@ def simulate_command(
         Path | None,
         typer.Option(metavar="FILE.csv", help="Write every engine event to this CSV file."),
     ] = None,
+    replay: ReplayOption = None,
+    mapping: MappingOption = None,
     quiet: QuietOption = False,
     version: VersionOption = False,
 ) -> None:
@@ -131,7 +134,9 @@ def simulate_command(
             queue_samples=report_out is not None,
         )
         chosen = _method(method)
-        planned = plan_arms(read_source(scenario), arms_of([chosen], caps), settings)
+        planned = replay_arms(
+            plan_arms(read_source(scenario), arms_of([chosen], caps), settings), replay, mapping
+        )
         runs = _run(planned, trace_out)
         result = arms_report(runs)
         if report_out is not None:
@@ -187,6 +192,8 @@ def progress_bar(plans: Sequence[SimulationPlan]) -> Iterator[Callable[[float], 
 
 
 def _expected_handoffs(plan: SimulationPlan) -> float:
+    if plan.recorded is not None:
+        return float(len(plan.recorded) * plan.replications)
     workload = plan.workload
     total = 0.0
     for stream in workload.arrivals:

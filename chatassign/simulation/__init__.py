@@ -23,6 +23,7 @@ from chatassign.simulation.plan import (
     method_result,
     plan_simulation,
     random_stream,
+    replayed,
     simulation_report,
 )
 from chatassign.simulation.run import run_replication
@@ -34,6 +35,7 @@ __all__ = [
     "method_result",
     "plan_simulation",
     "random_stream",
+    "replayed",
     "run_replication",
     "simulate",
     "simulation_report",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from chatassign.estimate import erlang_estimate
 from chatassign.facts import ReplicationFacts
 from chatassign.metrics import MethodResult, SimulationReport, summarize
 from chatassign.model import Method, Workspace, required_plan
-from chatassign.workload import Scenario, Workload
+from chatassign.workload import RecordedHandoff, Scenario, Workload
 
 Progress = Callable[[float], None]
 """Told the share of the whole run done so far (0 to 1)."""
@@ -51,6 +52,8 @@ class SimulationPlan:
     extra_measures: tuple[str, ...] = ()
     """Per-team or per-AI-agent measures a sweep or staffing search keeps beside the usual
     ones (``by_team.billing.cap_saturation``); see ``measures.py``."""
+    recorded: tuple[RecordedHandoff, ...] | None = None
+    """Replay: these handoffs, in time order, instead of the workload's arrival streams."""
 
     @cached_property
     def workspace(self) -> Workspace:
@@ -142,6 +145,34 @@ def plan_simulation(
         keep_chats=keep_chats,
         queue_sample_interval=queue_sample_interval,
     )
+
+
+REPLAY_ROUNDING = 1800.0
+"""A replay's horizon, when the last handoff is past the scenario's, ends at the next
+half hour after it."""
+
+
+def replayed(plan: SimulationPlan, handoffs: Sequence[RecordedHandoff]) -> SimulationPlan:
+    """``plan`` driven by ``handoffs`` (sorted by time, each at or after time 0).
+
+    Every handoff is counted (no warm-up); the horizon is extended past the last one
+    when needed. ScenarioError when a handoff's AI agent has no arrival stream.
+    """
+    streams = {stream.ai_agent for stream in plan.workload.arrivals}
+    missing = sorted({h.ai_agent for h in handoffs} - streams)
+    if missing:
+        raise ScenarioError(
+            f"scenario {plan.scenario.name!r}: the export's AI agent {missing[0]!r} has no "
+            f"arrival stream (workload.arrivals has {', '.join(sorted(streams)) or 'none'})"
+        )
+    horizon = plan.workload.horizon
+    if handoffs and handoffs[-1].at >= horizon:
+        horizon = (math.floor(handoffs[-1].at / REPLAY_ROUNDING) + 1) * REPLAY_ROUNDING
+        problem = limits.horizon_problem(horizon)
+        if problem:
+            raise LimitError(f"the replayed export spans too long: {problem}")
+    workload = dataclasses.replace(plan.workload, warmup=0.0, horizon=horizon)
+    return dataclasses.replace(plan, workload=workload, recorded=tuple(handoffs))
 
 
 def method_result(plan: SimulationPlan, facts: Sequence[ReplicationFacts]) -> MethodResult:

@@ -30,6 +30,7 @@ from chatassign.simulation.books import (
     AgentBooks,
     Alarm,
     Arrivals,
+    ChatBooks,
     Customer,
     Draws,
     EscalatingCustomer,
@@ -57,6 +58,19 @@ def run_replication(
 ) -> ReplicationFacts:
     """Simulate one replication and return its facts."""
     return ReplicationRun(plan, replication, observer=observer, progress=progress).run()
+
+
+_CONDITIONED_DRAWS = 1000
+"""Draws of a served chat's patience before its recorded wait is used instead."""
+
+
+def _above(draw: Sampler, floor: float) -> float:
+    """A draw of ``draw`` above ``floor`` (rejection); ``floor`` when none comes."""
+    for _ in range(_CONDITIONED_DRAWS):
+        value = draw()
+        if value > floor:
+            return value
+    return floor
 
 
 class ReplicationRun:
@@ -140,6 +154,8 @@ class ReplicationRun:
         self.finished = False
         # SimPy never mutates a callbacks list it takes from an event, so every alarm
         # of one kind shares one list (saves a list and a bound method per alarm).
+        self.arrivals_of = {arrivals.ai_agent: arrivals for arrivals in self.arrivals}
+        self.replay_books: dict[tuple[str, str | None], tuple[ChatBooks, Draws]] = {}
         self.arrival_callbacks: list[Callable[[Alarm[Arrivals]], None]] = [self._on_arrival]
         self.finish_callbacks: list[Callable[[Customer], None]] = [self._on_finish]
         self.ps_callbacks: list[Callable[[Alarm[AgentBooks]], None]] = [self._on_ps_finish]
@@ -299,10 +315,15 @@ class ReplicationRun:
     def run(self) -> ReplicationFacts:
         env = self.env
         self._schedule_shifts()
-        for arrivals in self.arrivals:
-            gap = arrivals.gap(0.0)
-            if gap < self.horizon:
-                self._schedule(gap, self._on_arrival, arrivals)
+        recorded = self.plan.recorded
+        if recorded is not None:
+            if recorded:
+                self._schedule_at(recorded[0].at, self._on_recorded, 0)
+        else:
+            for arrivals in self.arrivals:
+                gap = arrivals.gap(0.0)
+                if gap < self.horizon:
+                    self._schedule(gap, self._on_arrival, arrivals)
         if self.warmup > 0:
             self._schedule(self.warmup, self._on_warmup, None)
         # Progress ticks are chained, one on the calendar at a time (a smaller heap is a
@@ -389,6 +410,49 @@ class ReplicationRun:
     def _on_ai_done(self, event: Alarm[Arrivals]) -> None:
         self._handoff(event._value, self.env._now)
 
+    def _on_recorded(self, event: Alarm[int]) -> None:
+        """Replay: hand off recorded chat number ``event._value``, then book the next.
+
+        The handoffs are chained (one on the calendar at a time); work and patience
+        the export does not hold are drawn from the streams a drawn customer uses.
+        """
+        index: int = event._value
+        recorded = self.plan.recorded
+        assert recorded is not None
+        if index + 1 < len(recorded):
+            self._schedule_at(recorded[index + 1].at, self._on_recorded, index + 1)
+        handoff = recorded[index]
+        arrivals = self.arrivals_of[handoff.ai_agent]
+        arrivals.arrived += 1
+        books, (draw_work, draw_patience) = self._replay_books(arrivals, handoff.language)
+        work = draw_work() if handoff.work is None else handoff.work
+        patience = handoff.patience
+        if patience is None:
+            patience = math.inf if draw_patience is None else _above(draw_patience, handoff.waited)
+        chat_id = self.next_id
+        self.next_id += 1
+        self._enter(arrivals, self.env._now, chat_id, handoff.language, books, work, patience)
+
+    def _replay_books(self, arrivals: Arrivals, language: str | None) -> tuple[ChatBooks, Draws]:
+        """The books and draws of a recorded chat of ``arrivals`` in ``language``.
+
+        A language of the stream's mix keeps its own books; a stream without a mix
+        books every chat in its one entry; a language outside the mix gets books of
+        its own beside the mix's.
+        """
+        key = (arrivals.ai_agent, language)
+        found = self.replay_books.get(key)
+        if found is None:
+            if language in arrivals.languages:
+                books = arrivals.books[arrivals.languages.index(language)]
+            elif not arrivals.languages:
+                books = arrivals.books[0]
+            else:
+                books = ChatBooks(arrivals.ai_agent, language)
+                arrivals.books.append(books)
+            found = self.replay_books[key] = (books, self._draws(arrivals.stream, language))
+        return found
+
     def _handoff(self, arrivals: Arrivals, now: float) -> None:
         """The AI agent hands a chat off; draw its customer, then ask the engine."""
         chat_id = self.next_id
@@ -411,6 +475,19 @@ class ReplicationRun:
             books = arrivals.books[0]
         work = draw_work()
         patience = draw_patience() if draw_patience is not None else math.inf
+        self._enter(arrivals, now, chat_id, language, books, work, patience)
+
+    def _enter(
+        self,
+        arrivals: Arrivals,
+        now: float,
+        chat_id: int,
+        language: str | None,
+        books: ChatBooks,
+        work: float,
+        patience: float,
+    ) -> None:
+        """Hand the chat to the engine with its customer's work and patience."""
         escalate_to: tuple[str, ...] | None = None
         escalation = arrivals.escalation
         if escalation is not None:
