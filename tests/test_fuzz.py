@@ -23,12 +23,14 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import chatassign
+
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX resource limits")
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = [
     *sorted((ROOT / "scenarios").glob("*.yaml")),
-    ROOT / "chatassign" / "examples" / "acme.yaml",
+    Path(chatassign.__file__).parent / "examples" / "acme.yaml",  # installed or not
     *sorted((ROOT / "tests" / "data" / "invalid").glob("*.yaml")),
 ]
 SEED_TEXTS = [path.read_text(encoding="utf-8", errors="replace") for path in SEEDS]
