@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_all_start_methods, get_context
@@ -113,13 +114,26 @@ def worker_pool(
         try:
             # ProcessPoolExecutor has no public way to stop running tasks. No
             # cancel_futures: on 3.11 it races the pool's own clean-up of a broken pool.
-            for process in list(pool._processes.values()):
+            processes = list(pool._processes.values())
+            for process in processes:
                 process.terminate()
             pool.shutdown(wait=False)
+            # Let the pool's manager thread see the ended workers and close its wake-up
+            # pipe before the interpreter exits: otherwise the exit hook of
+            # concurrent.futures can race it and print a traceback (EBADF).
+            for process in processes:
+                process.join(_STOP_GRACE_S)
+            manager = getattr(pool, "_executor_manager_thread", None)
+            if isinstance(manager, threading.Thread):
+                manager.join(_STOP_GRACE_S)
         finally:
             signal.signal(signal.SIGINT, previous)
         raise
     pool.shutdown(wait=True)
+
+
+_STOP_GRACE_S = 5.0
+"""How long a stop waits for each terminated worker and for the pool's manager thread."""
 
 
 def _start_worker(initializer: Callable[..., None], initargs: tuple[object, ...]) -> None:
