@@ -31,7 +31,8 @@ from chatassign.comparison_report import (
 from chatassign.errors import UsageError
 from chatassign.facts import ReplicationFacts
 from chatassign.metrics import SimulationReport
-from chatassign.report import TextTable, estimate_note, result_name, result_tables
+from chatassign.quantities import DayStart
+from chatassign.report import TextTable, day_span, estimate_note, result_name, result_tables
 from chatassign.workload import Scenario
 
 if TYPE_CHECKING:  # matplotlib is imported only when a report is drawn
@@ -177,8 +178,8 @@ def render_simulation_html(
     n = report.replications
     settings = (
         f"seed {report.seed} · {n} replication{'s' if n != 1 else ''} · horizon "
-        f"{_hours(report.horizon)} · warm-up {_hours(report.warmup)} · 95 % intervals "
-        "in brackets (of shares: clipped to 0–100 %)"
+        f"{_hours(report.horizon)}{day_span(report)} · warm-up {_hours(report.warmup)} · "
+        "95 % intervals in brackets (of shares: clipped to 0–100 %)"
     )
     return template.render(
         title=report.scenario,
@@ -215,11 +216,17 @@ def _hours(seconds: float) -> str:
     return f"{seconds / 3600:g} h"
 
 
+def _moment(offset: float, start: DayStart | None) -> str:
+    """A point of the day: ``11:00`` when the day has a clock start, else ``2 h``."""
+    return _hours(offset) if start is None else start.clock_at(offset)
+
+
 def scenario_summary(scenario: Scenario, runs: Sequence[ArmRun]) -> list[tuple[str, str]]:
     """(label, text) lines describing the scenario the first arm ran."""
     plan = runs[0].plan
     ws = plan.scenario.workspace
     workload = plan.workload
+    start = workload.starts_at
     teamspaces = "; ".join(
         f"{tid}: {ts.assignment.method.value}, cap {ts.assignment.max_auto_assigned}"
         for tid, ts in ws.teamspaces.items()
@@ -230,7 +237,7 @@ def scenario_summary(scenario: Scenario, runs: Sequence[ArmRun]) -> list[tuple[s
         f"{stream.ai_agent}: "
         + ", ".join(
             f"{seg.rate * 3600:g}/h"
-            + ("" if math.isinf(seg.until) else f" until {_hours(seg.until)}")
+            + ("" if math.isinf(seg.until) else f" until {_moment(seg.until, start)}")
             for seg in stream.schedule
         )
         + f", handed off {100 * stream.handoff_probability:g} %"
@@ -248,6 +255,8 @@ def scenario_summary(scenario: Scenario, runs: Sequence[ArmRun]) -> list[tuple[s
         ("service-level threshold", f"{workload.service_level_threshold:g} s"),
         ("horizon / warm-up", f"{_hours(workload.horizon)} / {_hours(workload.warmup)}"),
     ]
+    if start is not None:
+        lines.append(("day", f"{start.text} to {start.clock_at(workload.horizon)}"))
     return lines
 
 
@@ -400,10 +409,26 @@ def _queue(ax: Axes, runs: Sequence[ArmRun]) -> None:
             linestyle=style.linestyle,
         )
     ax.set_ylim(bottom=0.0)
-    ax.set_xlabel("time of day (h from start)")
+    start = runs[0].plan.workload.starts_at if runs else None
+    if start is None:
+        ax.set_xlabel("time of day (h from start)")
+    else:
+        _clock_axis(ax, start)
+        ax.set_xlabel(f"time of day ({start.text})" if start.date or start.zone else "time of day")
     ax.set_ylabel("chats waiting")
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
+
+
+def _clock_axis(ax: Axes, start: DayStart) -> None:
+    """Label an axis of hours from time 0 with the clock time of the day (``13:00``)."""
+    from matplotlib.ticker import FuncFormatter, MultipleLocator
+
+    low, high = ax.get_xlim()
+    span = high - low
+    step = next((h for h in (0.25, 0.5, 1.0, 2.0, 3.0, 6.0, 12.0) if span / h <= 10), 24.0)
+    ax.xaxis.set_major_locator(MultipleLocator(step, offset=-start.seconds / 3600 % step))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda h, _: start.clock_at(round(h * 3600))))
 
 
 __all__ = [

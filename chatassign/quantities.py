@@ -202,6 +202,12 @@ class DayStart:
         return f"{label} +{days}d" if days else label
 
 
+def format_moment(offset: float, start: DayStart | None) -> str:
+    """A point in simulated time as a user wrote it: ``13:30`` when the day has a clock
+    start, else the offset from time 0 (``4h30m``)."""
+    return format_duration(offset) if start is None else start.clock_at(offset)
+
+
 def parse_day_start(text: str) -> DayStart:
     """``09:00``, ``2026-03-02 09:00`` (or ``T`` between) and optionally a zone after a space."""
     if not isinstance(text, str) or not text.strip():

@@ -264,3 +264,50 @@ def test_a_long_source_line_is_shown_cut_around_the_problem(tmp_path: Path) -> N
     assert shown
     assert all(len(line) < 120 for line in shown), shown
     assert any("…" in line for line in shown)
+
+
+CLOCK_DAY = """\
+plan: pro
+roles:
+  agent: [livechats.view_manage_assigned]
+users:
+  alice: {role: agent, teams: [support]}
+  bob: {role: agent, teams: [support]}
+teams:
+  support: {teamspaces: [main]}
+teamspaces:
+  main:
+    assignment: {method: balanced, max_auto_assigned: 3}
+ai_agents:
+  bot:
+    teamspace: main
+    languages: [en]
+    handoff:
+      target: {teamspace: true}
+workload:
+  horizon: 8h
+  starts_at: "09:00"
+  arrivals:
+    bot:
+      rate: [{until: "13:00", rate: 60/h}, {until: "11:00", rate: 30/h}]
+      handoff_probability: 0.5
+  handle_time: exponential(mean=5m)
+  shifts:
+    alice: [{from: "13:00", to: "18:00"}]
+    bob: [{from: "09:00", to: "12:00"}, {from: "11:30", to: "14:00"}]
+"""
+
+
+def test_a_day_with_a_clock_start_is_described_in_clock_time(tmp_path: Path) -> None:
+    """Times in messages read as the user wrote them: 18:00, not 9h."""
+    scenario = tmp_path / "day.yaml"
+    scenario.write_text(CLOCK_DAY)
+    result = run("validate", "--format", "json", str(scenario))
+    messages = {r["code"]: r["message"] for r in json.loads(result.stdout)}
+    assert result.exit_code == 1
+    assert "(11:00 is not after 13:00)" in messages["schedule-order"]
+    assert (
+        "the shift ends at 18:00, after the horizon (17:00, 8h after 09:00)"
+        in messages["shift-outside-horizon"]
+    )
+    assert "starts at 11:30, before the shift from 09:00 ends (12:00)" in messages["shift-overlap"]

@@ -243,6 +243,25 @@ def test_simulate_has_its_own_page(day_page: Path) -> None:
     assert ">alice</td>" in text
 
 
+def test_a_day_with_a_clock_start_is_charted_in_clock_time(tmp_path: Path) -> None:
+    """``workload.starts_at: "09:00"``: the queue chart's axis, the settings line and the
+    scenario summary read 09:00 to 17:00, not hours from time 0."""
+    path = tmp_path / "clock.html"
+    scenario = str(Path(__file__).parent / "data" / "desk" / "clock.yaml")
+    args = ["simulate", scenario, "--replications", "2", "--report", str(path), "-q"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    text = path.read_text(encoding="utf-8")
+    ticks = re.findall(r"<text[^>]*>(\d\d:\d\d)</text>", text)
+    assert ticks[:2] == ["09:00", "10:00"]
+    assert ticks[ticks.index("09:00") : ticks.index("17:00") + 1] == [
+        f"{h:02d}:00" for h in range(9, 18)
+    ]
+    assert "horizon 8 h · 09:00–17:00" in text
+    assert "until 11:00" in text
+    assert "h from start" not in text
+
+
 @needs_browser
 def test_chromium_renders_the_simulate_page_without_network_requests(
     day_page: Path, trap: _Trap, tmp_path: Path

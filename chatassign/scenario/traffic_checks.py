@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from chatassign.model import Workspace
-from chatassign.quantities import format_duration
+from chatassign.quantities import format_duration, format_moment
 from chatassign.scenario.checks import Findings
 from chatassign.scenario.convert import rate_schedule
 from chatassign.scenario.models import ArrivalModel, ScenarioModel, WorkloadModel
@@ -78,7 +78,9 @@ def _check_online(
     assert workload is not None
     start, end = workload.warmup, workload.horizon
     window = end - start
-    window_text = f"[{format_duration(start)}, {format_duration(end)})"
+    window_text = (
+        f"[{format_moment(start, workload.starts_at)}, {format_moment(end, workload.starts_at)})"
+    )
     seen: set[FieldPath] = set()
     for ai_id, arrival in active.items():
         ai = workspace.ai_agents.get(ai_id)

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from chatassign import limits
 from chatassign.model import TRANSFER_MIN_PLAN, Method, Workspace
-from chatassign.quantities import format_duration
+from chatassign.quantities import DayStart, format_duration, format_moment
 from chatassign.scenario.checks import Findings
 from chatassign.scenario.convert import rate_schedule
 from chatassign.scenario.models import (
@@ -59,7 +59,9 @@ def check_workload(model: ScenarioModel, workspace: Workspace, findings: Finding
                 "unknown-user",
                 f"unknown user {user_id!r}; shifts are keyed by ids under `users`",
             )
-        _check_shift(("workload", "shifts", user_id), spans, workload.horizon, findings)
+        _check_shift(
+            ("workload", "shifts", user_id), spans, workload.horizon, workload.starts_at, findings
+        )
     # Only a workload that is otherwise valid gets the volume and capacity checks.
     valid = not any(p.is_error for p in findings.problems)
     if valid and _check_volume(workload, findings):
@@ -105,7 +107,8 @@ def _check_ranges(model: ScenarioModel, workload: WorkloadModel, findings: Findi
 def _check_arrival(
     model: ScenarioModel, path: FieldPath, arrival: ArrivalModel, findings: Findings
 ) -> None:
-    _check_rates(path, arrival, findings)
+    assert model.workload is not None
+    _check_rates(path, arrival, model.workload.starts_at, findings)
     if not 0.0 <= arrival.handoff_probability <= 1.0:
         findings.error(
             (*path, "handoff_probability"),
@@ -189,12 +192,14 @@ def _check_escalation(
             )
 
 
-def _check_rates(path: FieldPath, arrival: ArrivalModel, findings: Findings) -> None:
+def _check_rates(
+    path: FieldPath, arrival: ArrivalModel, start: DayStart | None, findings: Findings
+) -> None:
     if isinstance(arrival.rate, float):
         rates: list[tuple[FieldPath, float]] = [((*path, "rate"), arrival.rate)]
     else:
         rates = [((*path, "rate", i, "rate"), s.rate) for i, s in enumerate(arrival.rate)]
-        _check_schedule_order(path, arrival, findings)
+        _check_schedule_order(path, arrival, start, findings)
     for where, rate in rates:
         if rate > MAX_RATE:
             findings.error(
@@ -205,7 +210,9 @@ def _check_rates(path: FieldPath, arrival: ArrivalModel, findings: Findings) -> 
             )
 
 
-def _check_schedule_order(path: FieldPath, arrival: ArrivalModel, findings: Findings) -> None:
+def _check_schedule_order(
+    path: FieldPath, arrival: ArrivalModel, start: DayStart | None, findings: Findings
+) -> None:
     assert not isinstance(arrival.rate, float)
     previous = 0.0
     for i, segment in enumerate(arrival.rate):
@@ -220,31 +227,39 @@ def _check_schedule_order(path: FieldPath, arrival: ArrivalModel, findings: Find
             findings.error(
                 (*path, "rate", i, "until"),
                 "schedule-order",
-                f"`until` must increase from piece to piece ({format_duration(segment.until)} "
-                f"is not after {format_duration(previous)})",
+                f"`until` must increase from piece to piece "
+                f"({format_moment(segment.until, start)} is not after "
+                f"{format_moment(previous, start)})",
             )
         if segment.until is not None:  # an open piece out of place was reported above
             previous = max(previous, segment.until)
 
 
 def _check_shift(
-    path: FieldPath, spans: list[IntervalModel], horizon: float, findings: Findings
+    path: FieldPath,
+    spans: list[IntervalModel],
+    horizon: float,
+    start: DayStart | None,
+    findings: Findings,
 ) -> None:
+    def at(offset: float) -> str:
+        return format_moment(offset, start)
+
     ordered = sorted(enumerate(spans), key=lambda pair: pair[1].start)
     for i, span in enumerate(spans):
         if span.start >= span.end:
             findings.error(
                 (*path, i, "to"),
                 "shift-order",
-                f"the shift ends ({format_duration(span.end)}) before it starts "
-                f"({format_duration(span.start)}); swap `from` and `to`",
+                f"the shift ends ({at(span.end)}) before it starts "
+                f"({at(span.start)}); swap `from` and `to`",
             )
         elif span.end > horizon:
             findings.error(
                 (*path, i, "to"),
                 "shift-outside-horizon",
-                f"the shift ends at {format_duration(span.end)}, after the horizon "
-                f"({format_duration(horizon)}); end it by then",
+                f"the shift ends at {at(span.end)}, after the horizon "
+                f"({_horizon_text(horizon, start)}); end it by then",
             )
     latest: IntervalModel | None = None
     for j, span in ordered:
@@ -252,12 +267,19 @@ def _check_shift(
             findings.error(
                 (*path, j, "from"),
                 "shift-overlap",
-                f"this shift starts at {format_duration(span.start)}, before the shift "
-                f"from {format_duration(latest.start)} ends ({format_duration(latest.end)}); "
+                f"this shift starts at {at(span.start)}, before the shift "
+                f"from {at(latest.start)} ends ({at(latest.end)}); "
                 "merge or separate them",
             )
         if latest is None or span.end > latest.end:
             latest = span
+
+
+def _horizon_text(horizon: float, start: DayStart | None) -> str:
+    """``8h``, or ``17:00, 8h after 09:00`` when the day has a clock start."""
+    if start is None:
+        return format_duration(horizon)
+    return f"{start.clock_at(horizon)}, {format_duration(horizon)} after {start.clock_at(0)}"
 
 
 def _check_volume(workload: WorkloadModel, findings: Findings) -> bool:
