@@ -92,6 +92,75 @@ METRICS: tuple[Metric, ...] = (
 
 METRIC_BY_KEY = {metric.key: metric for metric in METRICS}
 
+TEAM_METRICS: tuple[tuple[str, str, Better], ...] = (
+    ("cap_saturation", "team cap saturation", Better.LOWER),
+    ("at_cap_share", "agents' time at the cap", Better.LOWER),
+)
+"""Rows of each team (``by_team.<team>.<key>``) when the workspace has several teams."""
+
+AI_AGENT_METRICS: tuple[tuple[str, str, Unit, Better], ...] = (
+    ("service_level", "service level", Unit.SHARE, Better.HIGHER),
+    ("abandon_rate", "abandon rate", Unit.SHARE, Better.LOWER),
+    ("wait_mean_s", "mean wait", Unit.SECONDS, Better.LOWER),
+)
+"""Rows of each AI agent's chats (``by_ai_agent.<ai agent>.<key>``) when there are several."""
+
+
+def scoped_metrics(summary: ReplicationSummary) -> tuple[Metric, ...]:
+    """Per-team and per-AI-agent rows, for the teams and AI agents of ``summary``.
+
+    Shown only where they add to the totals: with two teams or more, and with two
+    AI agents or more; a team's or AI agent's position is the same in every
+    replication and arm (they come from the scenario, not the run).
+    """
+    metrics: list[Metric] = []
+    if len(summary.by_team) > 1:
+        for t, team in enumerate(summary.by_team):
+            for key, label, better in TEAM_METRICS:
+                metrics.append(
+                    Metric(
+                        f"by_team.{team.id}.{key}",
+                        f"team {team.id}",
+                        label,
+                        Unit.SHARE,
+                        better,
+                        _team_reader(t, key),
+                    )
+                )
+    if len(summary.by_ai_agent) > 1:
+        for s, stream in enumerate(summary.by_ai_agent):
+            for key, label, unit, better in AI_AGENT_METRICS:
+                metrics.append(
+                    Metric(
+                        f"by_ai_agent.{stream.ai_agent}.{key}",
+                        f"AI agent {stream.ai_agent}",
+                        label,
+                        unit,
+                        better,
+                        _stream_reader(s, key),
+                    )
+                )
+    return tuple(metrics)
+
+
+def _team_reader(t: int, key: str) -> Callable[[ReplicationSummary], float | None]:
+    def read(summary: ReplicationSummary) -> float | None:
+        return float(getattr(summary.by_team[t], key))
+
+    return read
+
+
+def _stream_reader(s: int, key: str) -> Callable[[ReplicationSummary], float | None]:
+    def read(summary: ReplicationSummary) -> float | None:
+        stream = summary.by_ai_agent[s]
+        if key == "wait_mean_s":
+            return stream.wait["mean"] if stream.counts["assigned"] else None
+        value: float | None = getattr(stream, key)
+        return value
+
+    return read
+
+
 HEADLINE_ORDER = (
     "wait_p90_s",
     "wait_mean_s",
@@ -172,7 +241,8 @@ def compare(
     summaries = [
         [summarize_replication(f, threshold=threshold) for f in facts] for _, facts in arms
     ]
-    rows = tuple(_row(metric, summaries) for metric in METRICS)
+    metrics = (*METRICS, *scoped_metrics(summaries[0][0]))
+    rows = tuple(_row(metric, summaries) for metric in metrics)
     labels = tuple(label for label, _ in arms)
     replications = counts.pop()
     return Comparison(labels, replications, rows, verdict(labels, rows, replications))
@@ -288,7 +358,36 @@ def _sentence(base: str, arm: str, i: int, rows: dict[str, Row], replications: i
     text = f"{winner} {_change(row.metric, diff)} against {loser}"
     if headline != "jain":
         text += _fairness_clause(rows["jain"], i, arm_better=arm_better)
-    return text + "."
+    return text + "." + _scoped_clause(base, arm, i, rows)
+
+
+def _scoped_clause(base: str, arm: str, i: int, rows: dict[str, Row]) -> str:
+    """`` Where it differs most: the team cap saturation in team billing, 12 points
+    (±3) higher with round-robin than with balanced (worse).``: the largest clear change of a team's or AI agent's
+    share (in points), so a gain in the totals cannot hide a team that pays for it."""
+    changes = [
+        (abs(d.mean), key)
+        for key, row in rows.items()
+        if "." in key
+        and row.metric.unit is Unit.SHARE
+        and (d := row.differences[i]) is not None
+        and d.clear
+    ]
+    if not changes:
+        return ""
+    _, key = max(changes)
+    row = rows[key]
+    diff = row.differences[i]
+    assert diff is not None
+    better = (diff.mean < 0) == (row.metric.better is Better.LOWER)
+    direction = "higher" if diff.mean > 0 else "lower"
+    half = diff.half_width or 0.0
+    where = "in" if key.startswith("by_team.") else "of the chats of"
+    return (
+        f" Where it differs most: the {row.metric.label} {where} {row.metric.group}, "
+        f"{_number(100 * abs(diff.mean))} points (±{_number(100 * half)}) {direction} "
+        f"with {arm} than with {base} ({'better' if better else 'worse'})."
+    )
 
 
 def _change(metric: Metric, diff: Difference) -> str:
@@ -333,9 +432,11 @@ def _number(x: float) -> str:
 
 
 __all__ = [
+    "AI_AGENT_METRICS",
     "HEADLINE_ORDER",
     "METRICS",
     "METRIC_BY_KEY",
+    "TEAM_METRICS",
     "Better",
     "Comparison",
     "Difference",
@@ -344,5 +445,6 @@ __all__ = [
     "Unit",
     "compare",
     "headline",
+    "scoped_metrics",
     "verdict",
 ]

@@ -281,3 +281,55 @@ def test_compare_traces_one_file_per_column(tmp_path: Path) -> None:
         assert any(",assigned," in line for line in lines)
     assigned = (tmp_path / "t.round-robin.csv").read_text(encoding="utf-8")
     assert "round-robin" in assigned
+
+
+def test_teams_and_ai_agents_get_their_own_rows() -> None:
+    """Two teams or more and two AI agents or more: rows per team and per AI agent, whose
+    values are the per-team and per-AI-agent results of each column."""
+    scenario = str(Path(__file__).parent.parent / "scenarios" / "enterprise-bank.yaml")
+    doc = compare_json(
+        scenario, "--methods", "balanced,round-robin", "--replications", "3", "--horizon", "2h"
+    )
+    metrics = {m["key"]: m for m in doc["metrics"]}
+    for i, result in enumerate(doc["results"]):
+        label = result["label"] if "label" in result else result["method"]
+        for team, values in result["by_team"].items():
+            for key in ("cap_saturation", "at_cap_share"):
+                row = metrics[f"by_team.{team}.{key}"]
+                assert row["group"] == f"team {team}"
+                assert row["values"][label] == pytest.approx(values[key], rel=1e-12), (i, team)
+        for ai, values in result["by_ai_agent"].items():
+            row = metrics[f"by_ai_agent.{ai}.abandon_rate"]
+            assert row["values"][label] == pytest.approx(values["abandon_rate"], rel=1e-12)
+    (diff,) = doc["differences"]
+    assert "by_team.fraud.cap_saturation" in diff
+    assert "by_ai_agent.sentinel.service_level" in diff
+
+
+def test_the_verdict_names_the_team_that_differs_most() -> None:
+    """The largest clear change of a team's or AI agent's share, in points, closes the
+    sentence, so a gain in the totals cannot hide a team that pays for it."""
+    scenario = str(Path(__file__).parent.parent / "scenarios" / "enterprise-bank.yaml")
+    doc = compare_json(scenario, "--methods", "balanced,round-robin", "--replications", "5")
+    (diff,) = doc["differences"]
+    units = {m["key"]: m["unit"] for m in doc["metrics"]}
+    clear = {
+        key: value["mean"]
+        for key, value in diff.items()
+        if "." in key and units[key] == "share" and isinstance(value, dict) and value["clear"]
+    }
+    assert clear, "this scenario has clear per-team differences at 5 replications"
+    key = max(clear, key=lambda k: abs(clear[k]))
+    scope, name, _ = key.split(".")
+    label = next(m["label"] for m in doc["metrics"] if m["key"] == key)
+    (sentence,) = doc["verdict"]
+    place = f"in team {name}" if scope == "by_team" else f"of the chats of AI agent {name}"
+    assert f"Where it differs most: the {label} {place}, " in sentence
+    assert f"{round(100 * abs(clear[key]))} points" in sentence
+
+
+def test_one_team_and_one_ai_agent_get_no_rows_of_their_own() -> None:
+    """Their rows would repeat the totals."""
+    scenario = str(COMPARE / "balanced-wins.yaml")
+    doc = compare_json(scenario, "--replications", "2", "--methods", "balanced,random")
+    assert not [m for m in doc["metrics"] if "." in m["key"]]
