@@ -362,9 +362,10 @@ def _sentence(base: str, arm: str, i: int, rows: dict[str, Row], replications: i
 
 
 def _scoped_clause(base: str, arm: str, i: int, rows: dict[str, Row]) -> str:
-    """`` Where it differs most: the team cap saturation in team billing, 12 points
-    (±3) higher with round-robin than with balanced (worse).``: the largest clear change of a team's or AI agent's
-    share (in points), so a gain in the totals cannot hide a team that pays for it."""
+    """The largest clear change of a team's or AI agent's share, in points, so a gain
+    in the totals cannot hide a team that pays for it: `` Where it differs most: the
+    team cap saturation in team billing, 12 points (±3) higher with round-robin than
+    with balanced (worse).``"""
     changes = [
         (abs(d.mean), key)
         for key, row in rows.items()
