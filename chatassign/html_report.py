@@ -179,7 +179,8 @@ def render_simulation_html(
     settings = (
         f"seed {report.seed} · {n} replication{'s' if n != 1 else ''} · horizon "
         f"{_hours(report.horizon)}{day_span(report)} · warm-up {_hours(report.warmup)} · "
-        "95 % intervals in brackets (of shares: clipped to 0–100 %)"
+        "95 % intervals in brackets (clipped to what a value can be: 0–100 % for shares, "
+        "≥ 0 otherwise)"
     )
     return template.render(
         title=report.scenario,

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from chatassign.metrics import (
     Estimate,
     ReplicationSummary,
-    estimate_defined,
+    estimate_nonnegative,
     estimate_share,
     summarize_replication,
 )
@@ -154,11 +154,13 @@ def combine(samples: Sequence[Measures], extra: Sequence[str] = ()) -> dict[str,
 
     ``extra`` names the measures after ``MEASURES`` (the plan's ``extra_measures``).
 
-    NaN marks a share that is undefined in a replication (no chat handed off); those
-    replications are left out of that measure, as ``metrics.estimate_defined`` does.
+    Every measure is a share (interval clipped to [0, 1]) or cannot be negative (lower
+    end clipped at 0). NaN marks a share that is undefined in a replication (no chat
+    handed off); those replications are left out of that measure, as
+    ``metrics.estimate_defined`` does.
     """
     return {
-        name: (estimate_share if _is_share(name) else estimate_defined)(
+        name: (estimate_share if _is_share(name) else estimate_nonnegative)(
             [None if math.isnan(s[i]) else s[i] for s in samples]
         )
         for i, name in enumerate((*MEASURES, *extra))

@@ -117,6 +117,21 @@ def estimate_share(values: Sequence[float | None]) -> Estimate:
     return Estimate(found.mean, (max(0.0, low), min(1.0, high)))
 
 
+def estimate_nonnegative(values: Sequence[float | None]) -> Estimate:
+    """``estimate_defined`` for a quantity that cannot be negative (a wait, a queue
+    length, a count): its 95 % interval's lower end clipped at 0.
+
+    With few replications and one long wait the Student-t interval of a mean wait can
+    reach below 0 s; no replication's value can, so the bound is cut where the
+    quantity ends, as for shares.
+    """
+    found = estimate_defined(values)
+    if found.ci95 is None:
+        return found
+    low, high = found.ci95
+    return Estimate(found.mean, (max(0.0, low), high))
+
+
 def estimate_defined(values: Sequence[float | None]) -> Estimate:
     """``estimate`` over the replications where the value is defined.
 
@@ -415,11 +430,11 @@ def summarize(
         replications=n,
         threshold=threshold,
         counts={key: mean([r.counts[key] for r in reps]) for key in first.counts},
-        wait={key: estimate([r.wait[key] for r in reps]) for key in first.wait},
+        wait={key: estimate_nonnegative([r.wait[key] for r in reps]) for key in first.wait},
         p_wait=estimate_share([r.p_wait for r in reps]),
         service_level=estimate_share([r.service_level for r in reps]),
         abandon_rate=estimate_share([r.abandon_rate for r in reps]),
-        queue_mean=estimate([r.queue_mean for r in reps]),
+        queue_mean=estimate_nonnegative([r.queue_mean for r in reps]),
         queue_max=mean([r.queue_max for r in reps]),
         agents=agents,
         cap_saturation=tuple(
@@ -440,7 +455,7 @@ def summarize(
 
 
 def _wait_estimates(waits: Sequence[dict[str, float]]) -> dict[str, Estimate]:
-    return {key: estimate([w[key] for w in waits]) for key in waits[0]}
+    return {key: estimate_nonnegative([w[key] for w in waits]) for key in waits[0]}
 
 
 def _stream_summary(reps: Sequence[StreamReplication]) -> StreamSummary:
