@@ -54,7 +54,6 @@ from benchmarks.builds import (
     build_of_this_process,
     chosen_builds,
 )
-from chatassign.distributions import Constant, Exponential
 from chatassign.model import (
     LIVE_AGENT_PERMISSION,
     AIAgent,
@@ -71,7 +70,8 @@ from chatassign.model import (
 )
 from chatassign.simulation import plan_simulation, simulate
 from chatassign.simulation.trace import TraceWriter
-from chatassign.workload import ArrivalStream, RateSegment, Scenario, Workload
+from chatassign.workload.distributions import Constant, Exponential
+from chatassign.workload.values import ArrivalStream, RateSegment, Scenario, Workload
 
 AGENTS = 50
 CAP = 3

@@ -16,10 +16,10 @@ import argparse
 import os
 import time
 
-from chatassign.execution import Executor, ProcessExecutor, SerialExecutor
-from chatassign.overrides import build_scenario, read_source
-from chatassign.sweep import render_sweep_csv, run_sweep
-from chatassign.variants import Variants, parse_vary
+from chatassign.experiments.execution import Executor, ProcessExecutor, SerialExecutor
+from chatassign.experiments.sweep import render_sweep_csv, run_sweep
+from chatassign.experiments.variants import Variants, parse_vary
+from chatassign.scenario.overrides import build_scenario, read_source
 
 AXES = (
     "staff.billing=2..7",

@@ -55,3 +55,11 @@ class LimitError(UsageError):
     A value written in a scenario file is reported as a located validation problem
     instead, with the same words.
     """
+
+
+class TaskFailedError(ChatAssignError):
+    """A task kept failing after its retries."""
+
+
+class ClusterLostError(ChatAssignError):
+    """The Dask scheduler went away during a run."""

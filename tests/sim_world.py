@@ -6,7 +6,6 @@ import math
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
-from chatassign.distributions import Constant, Distribution, Exponential
 from chatassign.model import (
     LIVE_AGENT_PERMISSION,
     AIAgent,
@@ -23,7 +22,8 @@ from chatassign.model import (
     User,
     Workspace,
 )
-from chatassign.workload import (
+from chatassign.workload.distributions import Constant, Distribution, Exponential
+from chatassign.workload.values import (
     ArrivalStream,
     Interval,
     RateSegment,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chatassign.analytic import (
+from chatassign.analysis.analytic import (
     ErlangAResult,
     erlang_a,
     erlang_b,

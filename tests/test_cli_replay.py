@@ -13,7 +13,7 @@ from chatassign.cli import app
 from chatassign.history.export import read_export
 from chatassign.history.mapping import load_mapping
 from chatassign.history.replay import recorded_handoffs, time_zero
-from chatassign.quantities import DayStart
+from chatassign.workload.quantities import DayStart
 from tests.history_generator import MAPPING, Truth, export_text
 
 DESK = """\

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner, Result
 
+from chatassign.analysis.comparison import Difference, compare
+from chatassign.analysis.facts import ChatCounts, ReplicationFacts, WaitSketch
 from chatassign.cli import app
-from chatassign.comparison import Difference, compare
-from chatassign.facts import ChatCounts, ReplicationFacts, WaitSketch
 
 DATA = Path(__file__).parent / "data"
 COMPARE = DATA / "compare"
@@ -257,7 +257,7 @@ def test_simulate_takes_set_and_a_single_cap() -> None:
 def test_queue_samples_for_reports_change_no_result() -> None:
     import dataclasses
 
-    from chatassign.overrides import load_scenario
+    from chatassign.scenario.overrides import load_scenario
     from chatassign.simulation import plan_simulation, run_replication
 
     plan = plan_simulation(load_scenario(), horizon=7200.0)

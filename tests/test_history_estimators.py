@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from chatassign.distributions import Exponential, Gamma, Lognormal
 from chatassign.history.distfit import fit_censored, fit_complete, kaplan_meier
 from chatassign.history.export import read_export
 from chatassign.history.fit import DeskFit, FitOptions, fit_desk
 from chatassign.history.mapping import load_mapping
 from chatassign.history.shifts import merge_windows, typical_windows
+from chatassign.workload.distributions import Exponential, Gamma, Lognormal
 from tests.history_generator import Truth, write_export
 
 

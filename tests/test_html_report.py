@@ -25,7 +25,7 @@ import pytest
 from typer.testing import CliRunner
 
 from chatassign.cli import app
-from chatassign.html_report import PALETTE, series_style
+from chatassign.report.html import PALETTE, series_style
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 BROWSER = next((path for name in BROWSERS if (path := shutil.which(name))), None)

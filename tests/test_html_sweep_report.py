@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from chatassign.analysis.metrics import estimate
 from chatassign.cli import app
-from chatassign.html_sweep_report import chart_layout, sweep_charts
-from chatassign.measures import MEASURES
-from chatassign.metrics import estimate
-from chatassign.sweep import SweepResult, SweepRow
-from chatassign.variants import build_grid, parse_vary
+from chatassign.experiments.measures import MEASURES
+from chatassign.experiments.sweep import SweepResult, SweepRow
+from chatassign.experiments.variants import build_grid, parse_vary
+from chatassign.report.html_sweep import chart_layout, sweep_charts
 from tests.test_html_report import _References, _render, _Trap, needs_browser
 
 runner = CliRunner()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from chatassign.errors import UsageError
-from chatassign.overrides import (
+from chatassign.scenario import InvalidScenarioError
+from chatassign.scenario.overrides import (
     InvalidOverrideError,
     Override,
     apply_overrides,
@@ -16,7 +17,6 @@ from chatassign.overrides import (
     parse_overrides,
     read_source,
 )
-from chatassign.scenario import InvalidScenarioError
 from chatassign.scenario.yamlsource import YamlValue
 
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chatassign import quantities
-from chatassign.distributions import (
+from chatassign.workload import quantities
+from chatassign.workload.distributions import (
     Constant,
     Distribution,
     Empirical,
@@ -24,7 +24,7 @@ from chatassign.distributions import (
     load_empirical,
     parse_distribution,
 )
-from chatassign.quantities import format_duration, parse_duration, parse_rate
+from chatassign.workload.quantities import format_duration, parse_duration, parse_rate
 
 # Characters that make up the grammar, so random text often comes close to valid input.
 GRAMMAR_TEXT = st.text(alphabet="0123456789.eE+-/=(), dhmsinxabcgloprtuwy\t", max_size=30)

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 import chatassign
-from chatassign.distributions import Lognormal
 from chatassign.model import Method, Plan
 from chatassign.scenario import (
     InvalidScenarioError,
@@ -21,7 +20,8 @@ from chatassign.scenario import (
     scenario_json_schema,
 )
 from chatassign.scenario.schema_errors import keys_at, unknown_key_message
-from chatassign.workload import RateSegment
+from chatassign.workload.distributions import Lognormal
+from chatassign.workload.values import RateSegment
 
 ROOT = Path(__file__).resolve().parent.parent
 INVALID = Path(__file__).parent / "data" / "invalid"

@@ -17,12 +17,12 @@ import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from chatassign.distributions import parse_distribution
-from chatassign.quantities import parse_duration, parse_rate
 from chatassign.scenario import check_scenario_file, example_scenario_path, scenario_json_schema
 from chatassign.scenario.descriptions import KEY_DESCRIPTIONS
 from chatassign.scenario.models import DISTRIBUTION_PATTERN, DURATION_PATTERN, RATE_PATTERN
 from chatassign.scenario.yamlsource import parse_yaml
+from chatassign.workload.distributions import parse_distribution
+from chatassign.workload.quantities import parse_duration, parse_rate
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = sorted(

@@ -10,13 +10,18 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from chatassign.analysis.metrics import summarize_replication
 from chatassign.cli import app
 from chatassign.errors import UsageError
-from chatassign.measures import MEASURES, measure_replication, scoped_measure_error, split_scoped
-from chatassign.metrics import summarize_replication
-from chatassign.overrides import load_scenario
+from chatassign.experiments.measures import (
+    MEASURES,
+    measure_replication,
+    scoped_measure_error,
+    split_scoped,
+)
+from chatassign.experiments.staffing import parse_target
+from chatassign.scenario.overrides import load_scenario
 from chatassign.simulation import plan_simulation, run_replication
-from chatassign.staffing import parse_target
 
 DESK = Path(__file__).parent / "data" / "desk" / "desk.yaml"
 

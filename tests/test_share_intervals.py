@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chatassign.measures import MEASURES, SHARES, combine
-from chatassign.metrics import estimate, estimate_nonnegative, estimate_share
+from chatassign.analysis.metrics import estimate, estimate_nonnegative, estimate_share
+from chatassign.experiments.measures import MEASURES, SHARES, combine
 
 
 def test_a_share_interval_is_clipped_at_the_bounds() -> None:

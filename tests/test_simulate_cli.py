@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from chatassign.analysis.erlang import ErlangEstimate, NoEstimate, erlang_estimate
+from chatassign.analysis.facts import WaitSketch
+from chatassign.analysis.metrics import estimate, jain_index, max_min_ratio, t_quantile_975
 from chatassign.cli import app
-from chatassign.distributions import Exponential
-from chatassign.estimate import ErlangEstimate, NoEstimate, erlang_estimate
-from chatassign.facts import WaitSketch
-from chatassign.metrics import estimate, jain_index, max_min_ratio, t_quantile_975
 from chatassign.model import Method
 from chatassign.simulation.trace import TRACE_HEADER
+from chatassign.workload.distributions import Exponential
 from tests.sim_world import Expo, Fixed, scenario, workspace
 
 runner = CliRunner()

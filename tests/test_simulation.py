@@ -11,15 +11,15 @@ from typing import cast
 import pytest
 import simpy
 
-from chatassign.analytic import erlang_a, erlang_c
+from chatassign.analysis.analytic import erlang_a, erlang_c
+from chatassign.analysis.facts import ReplicationFacts
+from chatassign.analysis.metrics import Estimate, estimate
 from chatassign.engine import EngineEvent
 from chatassign.errors import ScenarioError, UsageError
-from chatassign.facts import ReplicationFacts
-from chatassign.metrics import Estimate, estimate
 from chatassign.model import Method, OnAway
 from chatassign.simulation import plan_simulation, random_stream, run_replication, simulate
 from chatassign.simulation.books import NORMAL, Alarm, ChatBooks, Customer
-from chatassign.workload import Interval, RateSegment, Scenario, VoluntaryBehaviour
+from chatassign.workload.values import Interval, RateSegment, Scenario, VoluntaryBehaviour
 from tests.sim_world import Expo, Fixed, scenario, workspace
 
 MINUTE = 60.0

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from chatassign.analytic import erlang_a
-from chatassign.distributions import Lognormal
+from chatassign.analysis.analytic import erlang_a
+from chatassign.analysis.facts import ReplicationFacts, StreamFacts, WaitSketch
+from chatassign.analysis.metrics import Estimate, estimate, summarize
 from chatassign.engine import EngineEvent
-from chatassign.facts import ReplicationFacts, StreamFacts, WaitSketch
-from chatassign.metrics import Estimate, estimate, summarize
 from chatassign.model import Method
-from chatassign.overrides import load_scenario
+from chatassign.scenario.overrides import load_scenario
 from chatassign.simulation import plan_simulation, run_replication, simulate
-from chatassign.workload import ArrivalStream, LanguageParameters, RateSegment, Scenario
+from chatassign.workload.distributions import Lognormal
+from chatassign.workload.values import ArrivalStream, LanguageParameters, RateSegment, Scenario
 from tests.sim_world import Expo, Fixed, scenario, workspace
 from tests.test_simulation import assert_conserved, within
 

@@ -12,16 +12,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from chatassign.analytic import erlang_c
+from chatassign.analysis.analytic import erlang_c
+from chatassign.analysis.metrics import Estimate
 from chatassign.cli import app
-from chatassign.distributions import Exponential
 from chatassign.errors import UsageError
-from chatassign.execution import ProcessExecutor, SerialExecutor, Task
-from chatassign.measures import MEASURES, Measures, combine
-from chatassign.metrics import Estimate
-from chatassign.scenario import load_scenario
-from chatassign.simulation import plan_simulation
-from chatassign.staffing import (
+from chatassign.experiments.execution import ProcessExecutor, SerialExecutor, Task
+from chatassign.experiments.measures import MEASURES, Measures, combine
+from chatassign.experiments.staffing import (
     Evaluation,
     Target,
     Verdict,
@@ -32,10 +29,13 @@ from chatassign.staffing import (
     rate_intervals,
     staffing_report,
 )
-from chatassign.staffing.bottleneck import pool_loads
-from chatassign.staffing.search import progressed
-from chatassign.variants import with_team_size
-from chatassign.workload import RateSegment, Scenario
+from chatassign.experiments.staffing.bottleneck import pool_loads
+from chatassign.experiments.staffing.search import progressed
+from chatassign.experiments.variants import with_team_size
+from chatassign.scenario import load_scenario
+from chatassign.simulation import plan_simulation
+from chatassign.workload.distributions import Exponential
+from chatassign.workload.values import RateSegment, Scenario
 from tests.sim_world import Expo, scenario, workspace
 
 runner = CliRunner()
@@ -171,8 +171,8 @@ def test_staff_needs_a_target_and_a_team() -> None:
 
 
 def test_a_team_that_shares_its_pool_is_flagged() -> None:
+    from chatassign.experiments.variants import shared_pool_notes
     from chatassign.scenario import example_scenario_path, load_scenario
-    from chatassign.variants import shared_pool_notes
 
     workspace = load_scenario(example_scenario_path()).workspace
     (note,) = shared_pool_notes(workspace, "billing")  # the handoff reaches all of support

@@ -16,12 +16,13 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from chatassign import execution
+from chatassign import errors
 from chatassign.cli import app
 from chatassign.cli import sweep as cli_sweep
 from chatassign.errors import UsageError
-from chatassign.execution import (
-    DaskExecutor,
+from chatassign.experiments import cluster, execution
+from chatassign.experiments.cluster import DaskExecutor
+from chatassign.experiments.execution import (
     Executor,
     ProcessExecutor,
     SerialExecutor,
@@ -29,19 +30,25 @@ from chatassign.execution import (
     pack_plan,
     unpack_plan,
 )
-from chatassign.measures import MEASURES, Measures, measure_replication
-from chatassign.model import Method
-from chatassign.overrides import build_scenario, read_source
-from chatassign.simulation import SimulationPlan, plan_simulation
-from chatassign.sweep import (
+from chatassign.experiments.measures import MEASURES, Measures, measure_replication
+from chatassign.experiments.sweep import (
     Journal,
     render_sweep_csv,
     render_sweep_json,
     run_sweep,
     sweep_plans,
 )
-from chatassign.variants import Variants, build_grid, parse_vary, team_template, with_team_size
-from chatassign.workload import Interval
+from chatassign.experiments.variants import (
+    Variants,
+    build_grid,
+    parse_vary,
+    team_template,
+    with_team_size,
+)
+from chatassign.model import Method
+from chatassign.scenario.overrides import build_scenario, read_source
+from chatassign.simulation import SimulationPlan, plan_simulation
+from chatassign.workload.values import Interval
 
 runner = CliRunner()
 
@@ -201,7 +208,7 @@ def test_a_lost_scheduler_is_one_clear_error() -> None:
         _, plans = sweep_plans(variants, axes)
         tasks = [Task(p, r) for p in range(len(plans)) for r in range(40)]
         started = time.monotonic()
-        with executor, pytest.raises(execution.ClusterLostError) as caught:
+        with executor, pytest.raises(errors.ClusterLostError) as caught:
             executor.run(plans, tasks, lose_the_scheduler)
     assert time.monotonic() - started < 60  # a hang guard
     message = str(caught.value)
@@ -226,7 +233,7 @@ def test_a_bad_vary_value_is_named_as_vary(vary: str, code: int, message: str) -
 def test_dask_log_holds_nest_in_any_order() -> None:
     logger = logging.getLogger("distributed")
     before = logger.level
-    first, second = execution._quiet_dask_logs(), execution._quiet_dask_logs()
+    first, second = cluster._quiet_dask_logs(), cluster._quiet_dask_logs()
     assert logger.level == logging.CRITICAL
     first()
     assert logger.level == logging.CRITICAL  # the second holder still holds
@@ -274,7 +281,7 @@ def test_a_task_that_keeps_failing_is_named_after_its_retries(
 
     monkeypatch.setattr(execution, "measure_replication", fail_one)
     finished: list[tuple[int, int]] = []
-    with pytest.raises(execution.TaskFailedError) as caught:
+    with pytest.raises(errors.TaskFailedError) as caught:
         run_sweep(
             variants,
             axes,
@@ -402,7 +409,7 @@ def test_cluster_errors_are_clear_usage_errors(
     address: str | None, message: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     distributed = pytest.importorskip("dask.distributed", reason="the cluster extra")
-    monkeypatch.setattr(execution, "CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", 1.0)
     if address is not None:
         # A Client that fails on its own address is left half-built; its finalizer
         # blocks for 20 s and prints a traceback. The address must be refused first.

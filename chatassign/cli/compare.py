@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from chatassign.arms import Arm, ArmRun, Settings, arms_of, arms_report, plan_arms, run_arms
+from chatassign.analysis.comparison import compare
 from chatassign.cli.app import QuietOption, VersionOption, app, fail, stdout_console
 from chatassign.cli.options import (
     CAP_HELP,
@@ -34,18 +34,26 @@ from chatassign.cli.options import (
 from chatassign.cli.output import OutputFile, open_output, output_file
 from chatassign.cli.replay import MappingOption, ReplayOption, replay_arms
 from chatassign.cli.simulate import progress_bar
-from chatassign.comparison import compare
-from chatassign.comparison_report import (
+from chatassign.errors import ChatAssignError
+from chatassign.experiments.arms import (
+    Arm,
+    ArmRun,
+    Settings,
+    arms_of,
+    arms_report,
+    plan_arms,
+    run_arms,
+)
+from chatassign.model import Method
+from chatassign.report.comparison import (
     ComparisonReport,
     render_comparison_csv,
     render_comparison_json,
     render_comparison_markdown,
     render_comparison_table,
 )
-from chatassign.errors import ChatAssignError
-from chatassign.html_report import render_html, require_report_extra
-from chatassign.model import Method
-from chatassign.overrides import read_source
+from chatassign.report.html import render_html, require_report_extra
+from chatassign.scenario.overrides import read_source
 from chatassign.simulation import SimulationPlan, TraceSink
 
 

@@ -19,7 +19,7 @@ from chatassign.cli.output import output_file
 from chatassign.errors import ChatAssignError, UsageError
 from chatassign.history.desk import fit_files
 from chatassign.history.fit import FitOptions
-from chatassign.quantities import format_duration, parse_duration
+from chatassign.workload.quantities import format_duration, parse_duration
 
 
 class FitFormat(StrEnum):

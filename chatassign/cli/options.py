@@ -20,10 +20,10 @@ from chatassign.cli.app import TABLE_WIDTH, notice_console
 from chatassign.cli.output import OutputFile, output_file, write_output
 from chatassign.errors import LimitError, UsageError
 from chatassign.model import Method
-from chatassign.overrides import Override, parse_overrides
-from chatassign.quantities import DayStart, parse_duration
+from chatassign.scenario.overrides import Override, parse_overrides
 from chatassign.simulation import SimulationPlan, TraceSink
 from chatassign.simulation.trace import TraceWriter
+from chatassign.workload.quantities import DayStart, parse_duration
 
 
 class ReportFormat(StrEnum):

@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from chatassign.arms import QUEUE_SAMPLES_PER_RUN, Arm
 from chatassign.errors import UsageError
+from chatassign.experiments.arms import QUEUE_SAMPLES_PER_RUN, Arm
 from chatassign.history.replay import read_replay
 from chatassign.simulation import SimulationPlan, replayed
 

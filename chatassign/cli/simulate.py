@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
 
-from chatassign.arms import Arm, ArmRun, Settings, arms_of, arms_report, plan_arms, run_arms
+from chatassign.analysis.metrics import SimulationReport
 from chatassign.cli.app import QuietOption, VersionOption, app, fail, notice_console, stdout_console
 from chatassign.cli.options import (
     CAP_HELP,
@@ -33,16 +33,20 @@ from chatassign.cli.options import (
 from chatassign.cli.output import OutputFile, open_output, output_file
 from chatassign.cli.replay import MappingOption, ReplayOption, replay_arms
 from chatassign.errors import ChatAssignError, UsageError
-from chatassign.html_report import render_simulation_html, require_report_extra
-from chatassign.metrics import SimulationReport
-from chatassign.model import Method
-from chatassign.overrides import read_source
-from chatassign.report import (
-    render_csv,
-    render_json,
-    render_markdown,
-    render_table,
+from chatassign.experiments.arms import (
+    Arm,
+    ArmRun,
+    Settings,
+    arms_of,
+    arms_report,
+    plan_arms,
+    run_arms,
 )
+from chatassign.model import Method
+from chatassign.report.html import render_simulation_html, require_report_extra
+from chatassign.report.simulation import render_csv, render_json
+from chatassign.report.simulation_text import render_markdown, render_table
+from chatassign.scenario.overrides import read_source
 from chatassign.simulation import SimulationPlan, TraceSink
 
 _PROGRESS_MIN_CHATS = 200_000

@@ -34,24 +34,15 @@ from chatassign.cli.options import (
     write_report,
 )
 from chatassign.cli.output import OutputFile
-from chatassign.errors import ChatAssignError, LimitError, UsageError
-from chatassign.execution import ClusterLostError, CountingExecutor, Executor, open_executor
-from chatassign.html_report import require_report_extra
-from chatassign.html_sweep_report import render_sweep_html
-from chatassign.limits import MAX_REPLICATIONS, replications_problem
-from chatassign.measures import MEASURES, scoped_measure_error
-from chatassign.overrides import build_scenario, parse_overrides, read_source
-from chatassign.report_sweep import (
-    render_staffing_csv,
-    render_staffing_json,
-    render_staffing_markdown,
-    render_staffing_table,
-    render_sweep_markdown,
-    render_sweep_table,
+from chatassign.errors import ChatAssignError, ClusterLostError, LimitError, UsageError
+from chatassign.experiments.execution import (
+    CountingExecutor,
+    Executor,
+    open_executor,
 )
-from chatassign.scenario.yamlsource import read_text
-from chatassign.staffing import StaffingSettings, parse_target, staffing_report
-from chatassign.sweep import (
+from chatassign.experiments.measures import MEASURES, scoped_measure_error
+from chatassign.experiments.staffing import StaffingSettings, parse_target, staffing_report
+from chatassign.experiments.sweep import (
     Journal,
     SweepProgress,
     SweepResult,
@@ -60,7 +51,20 @@ from chatassign.sweep import (
     run_sweep,
     sweep_identity,
 )
-from chatassign.variants import Variants, parse_axes, shared_pool_notes
+from chatassign.experiments.variants import Variants, parse_axes, shared_pool_notes
+from chatassign.limits import MAX_REPLICATIONS, replications_problem
+from chatassign.report.html import require_report_extra
+from chatassign.report.html_sweep import render_sweep_html
+from chatassign.report.sweep import (
+    render_staffing_csv,
+    render_staffing_json,
+    render_staffing_markdown,
+    render_staffing_table,
+    render_sweep_markdown,
+    render_sweep_table,
+)
+from chatassign.scenario.overrides import build_scenario, parse_overrides, read_source
+from chatassign.scenario.yamlsource import read_text
 
 JOURNAL_SUFFIX = ".journal.jsonl"
 """The sweep journal sits beside ``--output FILE``: ``what-if.csv`` → ``what-if.journal.jsonl``."""

@@ -21,9 +21,9 @@ from chatassign.history.export import read_export
 from chatassign.history.fit import MIN_ABANDONED, MIN_WORK_CHATS, DeskFit, FitOptions, fit_desk
 from chatassign.history.fit_report import fit_report
 from chatassign.history.mapping import ExportMapping, load_mapping
-from chatassign.quantities import format_duration
 from chatassign.scenario import load_scenario, read_document, scenario_from_document
 from chatassign.scenario.yamlsource import YamlValue, parse_yaml
+from chatassign.workload.quantities import format_duration
 
 TEAMSPACE = "desk"
 """The teamspace of a built workspace."""

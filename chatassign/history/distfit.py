@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from chatassign.distributions import Distribution, Exponential, Gamma, Lognormal
+from chatassign.workload.distributions import Distribution, Exponential, Gamma, Lognormal
 
 SMALLEST = 0.5
 """Seconds: shorter values are read as this, so a log is always defined."""

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from chatassign.distributions import Distribution, Exponential, Gamma, Lognormal
 from chatassign.errors import ExportError
 from chatassign.history.arrivals import Period, StreamCounts, choose_period, count_handoffs
 from chatassign.history.distfit import Fitted, fit_complete
@@ -24,6 +23,7 @@ from chatassign.history.mapping import ExportMapping
 from chatassign.history.patience import fit_patience, patience_sample
 from chatassign.history.shifts import Window, clip, online_windows, typical_windows
 from chatassign.history.work import Loads, WorkEstimate, estimate_work, measure_loads
+from chatassign.workload.distributions import Distribution, Exponential, Gamma, Lognormal
 
 DEFAULT_STREAM = "assistant"
 """The AI agent of chats in an export without an ``ai_agent`` column."""

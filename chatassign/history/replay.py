@@ -22,8 +22,8 @@ from chatassign.history.arrivals import local_midnights
 from chatassign.history.export import NO_VALUE, Export, read_export
 from chatassign.history.fit import DEFAULT_STREAM
 from chatassign.history.mapping import load_mapping
-from chatassign.quantities import DayStart
-from chatassign.workload import RecordedHandoff
+from chatassign.workload.quantities import DayStart
+from chatassign.workload.values import RecordedHandoff
 
 START_INTERVAL = 1800.0
 """Without ``starts_at``, time 0 is the start of the half hour of the first handoff."""

@@ -2,11 +2,11 @@
 
 The only package that knows YAML. Public API:
 
-* :func:`load_scenario` — a :class:`~chatassign.workload.Scenario` or a ScenarioError;
+* :func:`load_scenario` — a :class:`~chatassign.workload.values.Scenario` or a ScenarioError;
 * :func:`check_scenario_file` — every error and warning of a file, never raising;
 * :func:`read_scenario` — both at once;
 * :func:`read_document` and :func:`scenario_from_document` — the same in two steps,
-  so a caller can edit the document first (``chatassign.overrides``);
+  so a caller can edit the document first (``chatassign.scenario.overrides``);
 * :func:`example_scenario_path` — the built-in example shipped with the package;
 * :func:`scenario_json_schema` — the JSON Schema of scenario files.
 """

@@ -29,7 +29,7 @@ from chatassign.scenario.models import (
     TeamspaceModel,
     WorkloadModel,
 )
-from chatassign.workload import (
+from chatassign.workload.values import (
     ArrivalStream,
     Escalation,
     Interval,

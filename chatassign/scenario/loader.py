@@ -7,7 +7,6 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from chatassign.quantities import DayStart, parse_day_start
 from chatassign.scenario.checks import Findings, check_workspace
 from chatassign.scenario.convert import to_scenario, to_workspace
 from chatassign.scenario.models import CLOCK_START, ScenarioModel
@@ -29,7 +28,8 @@ from chatassign.scenario.yamlsource import (
     parse_yaml,
     read_text,
 )
-from chatassign.workload import Scenario
+from chatassign.workload.quantities import DayStart, parse_day_start
+from chatassign.workload.values import Scenario
 
 
 def read_scenario(path: Path, *, file: str | None = None) -> tuple[Scenario | None, list[Problem]]:

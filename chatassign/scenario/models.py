@@ -4,7 +4,7 @@ They check shapes and types only, with unknown keys forbidden; the rules that re
 one part of the file to another live in ``checks.py``. Durations, rates,
 distributions, plans and methods are parsed here, so a value that is wrong is
 reported at its own line. Nothing outside this package sees these models: they are
-converted to the domain values of ``model.py`` and ``workload.py``.
+converted to the domain values of ``model.py`` and ``workload/values.py``.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from chatassign import distributions, quantities
 from chatassign.model import DEFAULT_CAP, Method, Plan
+from chatassign.workload import distributions, quantities
 
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _PART = rf"\s*{_NUMBER}\s*"

@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from chatassign.model import Workspace
-from chatassign.quantities import format_duration, format_moment
 from chatassign.scenario.checks import Findings
 from chatassign.scenario.convert import rate_schedule
 from chatassign.scenario.models import ArrivalModel, ScenarioModel, WorkloadModel
 from chatassign.scenario.yamlsource import FieldPath
+from chatassign.workload.quantities import format_duration, format_moment
 
 BRIEFLY_ONLINE = 0.1
 """Share of the measured window below which a pool that is online at all is reported."""

@@ -11,7 +11,6 @@ from collections import defaultdict
 
 from chatassign import limits
 from chatassign.model import TRANSFER_MIN_PLAN, Method, Workspace
-from chatassign.quantities import DayStart, format_duration, format_moment
 from chatassign.scenario.checks import Findings
 from chatassign.scenario.convert import rate_schedule
 from chatassign.scenario.models import (
@@ -24,6 +23,7 @@ from chatassign.scenario.models import (
 )
 from chatassign.scenario.traffic_checks import check_traffic, expected_arrivals
 from chatassign.scenario.yamlsource import FieldPath
+from chatassign.workload.quantities import DayStart, format_duration, format_moment
 
 MAX_RATE = 100.0
 """Arrivals per second above which a file is surely a typo (360 000 per hour)."""

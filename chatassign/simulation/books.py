@@ -11,8 +11,8 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Final, Generic, TypeVar
 
-from chatassign.facts import AgentFacts, ChatCounts, StreamFacts, WaitSketch
-from chatassign.workload import ArrivalStream
+from chatassign.analysis.facts import AgentFacts, ChatCounts, StreamFacts, WaitSketch
+from chatassign.workload.values import ArrivalStream
 
 PENDING: Final = 0
 OPEN: Final = 1

@@ -15,8 +15,8 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
 
+from chatassign.analysis.facts import ReplicationFacts
 from chatassign.engine import EngineEvent
-from chatassign.facts import ReplicationFacts
 from chatassign.simulation.plan import Progress, SimulationPlan, TraceSink
 from chatassign.simulation.run import run_replication
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from chatassign import limits
+from chatassign.analysis.erlang import erlang_estimate
+from chatassign.analysis.facts import ReplicationFacts
+from chatassign.analysis.metrics import MethodResult, SimulationReport, summarize
 from chatassign.engine import EngineEvent
 from chatassign.errors import LimitError, ScenarioError, UsageError
-from chatassign.estimate import erlang_estimate
-from chatassign.facts import ReplicationFacts
-from chatassign.metrics import MethodResult, SimulationReport, summarize
 from chatassign.model import Method, Workspace, required_plan
-from chatassign.workload import RecordedHandoff, Scenario, Workload
+from chatassign.workload.values import RecordedHandoff, Scenario, Workload
 
 Progress = Callable[[float], None]
 """Told the share of the whole run done so far (0 to 1)."""
@@ -51,7 +51,7 @@ class SimulationPlan:
     """Record the pending-queue length every this many seconds (0: off; for report charts)."""
     extra_measures: tuple[str, ...] = ()
     """Per-team or per-AI-agent measures a sweep or staffing search keeps beside the usual
-    ones (``by_team.billing.cap_saturation``); see ``measures.py``."""
+    ones (``by_team.billing.cap_saturation``); see ``experiments/measures.py``."""
     recorded: tuple[RecordedHandoff, ...] | None = None
     """Replay: these handoffs, in time order, instead of the workload's arrival streams."""
 

@@ -18,9 +18,14 @@ from typing import Final, cast
 
 import simpy
 
-from chatassign.distributions import Constant, Distribution
+from chatassign.analysis.facts import (
+    ChatCounts,
+    ChatRecord,
+    ReplicationFacts,
+    TeamFacts,
+    WaitSketch,
+)
 from chatassign.engine import Assignment, Engine, EngineEvent, Outcome
-from chatassign.facts import ChatCounts, ChatRecord, ReplicationFacts, TeamFacts, WaitSketch
 from chatassign.model import Chat, ChatId, Method, OnAway, Target, Workspace
 from chatassign.simulation.books import (
     ENDED,
@@ -40,7 +45,8 @@ from chatassign.simulation.books import (
     T,
 )
 from chatassign.simulation.plan import Progress, SimulationPlan, random_stream
-from chatassign.workload import ArrivalStream
+from chatassign.workload.distributions import Constant, Distribution
+from chatassign.workload.values import ArrivalStream
 
 _PROGRESS_TICKS: Final = 100
 _new_tuple: Final = tuple.__new__

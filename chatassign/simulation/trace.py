@@ -10,7 +10,7 @@ import csv
 from typing import Protocol
 
 from chatassign.engine import EngineEvent
-from chatassign.quantities import DayStart
+from chatassign.workload.quantities import DayStart
 
 TRACE_HEADER = ("time_s", "replication", "event", "chat", "agent", "teamspace", "pool", "detail")
 

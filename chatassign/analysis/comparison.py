@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from chatassign.facts import ReplicationFacts
-from chatassign.metrics import ReplicationSummary, estimate, summarize_replication
+from chatassign.analysis.facts import ReplicationFacts
+from chatassign.analysis.metrics import ReplicationSummary, estimate, summarize_replication
 
 
 class Better(StrEnum):

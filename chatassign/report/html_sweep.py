@@ -1,6 +1,6 @@
 """The self-contained HTML report of a sweep: each metric against the varied key, the table.
 
-Built with the machinery of :mod:`chatassign.html_report` (matplotlib SVG inlined in a
+Built with the machinery of :mod:`chatassign.report.html` (matplotlib SVG inlined in a
 Jinja2 page, ``templates/sweep.html.j2``): nothing is loaded from anywhere and the
 same sweep gives the same bytes.
 
@@ -24,11 +24,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chatassign.html_report import Chart, draw_svg, page_template, say_all_zero, series_style
-from chatassign.measures import MEASURES
-from chatassign.metrics import Estimate
-from chatassign.sweep import SweepResult
-from chatassign.variants import METHOD_KEY
+from chatassign.analysis.metrics import Estimate
+from chatassign.experiments.measures import MEASURES
+from chatassign.experiments.sweep import SweepResult
+from chatassign.experiments.variants import METHOD_KEY
+from chatassign.report.html import Chart, draw_svg, page_template, say_all_zero, series_style
 
 if TYPE_CHECKING:  # matplotlib is imported only when a report is drawn
     from matplotlib.axes import Axes

@@ -11,9 +11,15 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from chatassign.estimate import ErlangEstimate, NoEstimate
-from chatassign.facts import AgentFacts, ReplicationFacts, StreamFacts, TeamFacts, WaitSketch
-from chatassign.quantities import DayStart
+from chatassign.analysis.erlang import ErlangEstimate, NoEstimate
+from chatassign.analysis.facts import (
+    AgentFacts,
+    ReplicationFacts,
+    StreamFacts,
+    TeamFacts,
+    WaitSketch,
+)
+from chatassign.workload.quantities import DayStart
 
 WAIT_QUANTILES = (0.5, 0.9, 0.95, 0.99)
 

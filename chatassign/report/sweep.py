@@ -1,6 +1,6 @@
 """Sweep and staffing results -> Rich tables, Markdown, CSV and JSON.
 
-The sweep's tidy CSV and JSON are in ``sweep.py``.
+The sweep's tidy CSV and JSON are in ``experiments/sweep.py``.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from collections.abc import Mapping, Sequence
 from rich.console import Console
 from rich.table import Table
 
-from chatassign.metrics import Estimate
-from chatassign.quantities import format_duration
-from chatassign.staffing import Evaluation, StaffingAnswer, StaffingReport
-from chatassign.sweep import SweepResult
+from chatassign.analysis.metrics import Estimate
+from chatassign.experiments.staffing import Evaluation, StaffingAnswer, StaffingReport
+from chatassign.experiments.sweep import SweepResult
+from chatassign.workload.quantities import format_duration
 
 SWEEP_TABLE_METRICS = (
     ("service_level", "service level", "pct"),

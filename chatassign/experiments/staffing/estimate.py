@@ -6,10 +6,10 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from chatassign.analytic import erlang_a, erlang_c
+from chatassign.analysis.analytic import erlang_a, erlang_c
 from chatassign.errors import TargetNotReachableError, UsageError
-from chatassign.staffing.targets import Target
-from chatassign.workload import ArrivalStream, Scenario, Workload
+from chatassign.experiments.staffing.targets import Target
+from chatassign.workload.values import ArrivalStream, Scenario, Workload
 
 MAX_AGENTS = 10_000
 """No search, analytic or simulated, goes past this many agents on a team."""

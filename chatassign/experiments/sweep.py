@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from chatassign.analysis.metrics import Estimate
 from chatassign.errors import LimitError, OutputError, UsageError
-from chatassign.execution import Executor, Task
+from chatassign.experiments.execution import Executor, Task
+from chatassign.experiments.measures import MEASURES, Measures, combine
+from chatassign.experiments.variants import Axis, GridPoint, Variants, build_grid
 from chatassign.limits import grid_problem
-from chatassign.measures import MEASURES, Measures, combine
-from chatassign.metrics import Estimate
 from chatassign.simulation import SimulationPlan
-from chatassign.variants import Axis, GridPoint, Variants, build_grid
 
 SweepProgress = Callable[[int, int], None]
 """Told (tasks done, tasks in all) after each finished task."""

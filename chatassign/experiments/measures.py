@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from chatassign.metrics import (
+from chatassign.analysis.metrics import (
     Estimate,
     ReplicationSummary,
     estimate_nonnegative,
@@ -19,7 +19,7 @@ from chatassign.metrics import (
     summarize_replication,
 )
 from chatassign.simulation import SimulationPlan, run_replication
-from chatassign.workload import Scenario
+from chatassign.workload.values import Scenario
 
 MEASURES: tuple[str, ...] = (
     "handed_off",

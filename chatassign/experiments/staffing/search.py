@@ -9,22 +9,22 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from chatassign.analysis.metrics import Estimate
 from chatassign.errors import TargetNotReachableError, UsageError
-from chatassign.execution import Executor, Task
-from chatassign.measures import Measures, combine, scoped_measure_error
-from chatassign.metrics import Estimate
-from chatassign.simulation import SimulationPlan, plan_simulation
-from chatassign.staffing.bottleneck import bottleneck_reason
-from chatassign.staffing.estimate import (
+from chatassign.experiments.execution import Executor, Task
+from chatassign.experiments.measures import Measures, combine, scoped_measure_error
+from chatassign.experiments.staffing.bottleneck import bottleneck_reason
+from chatassign.experiments.staffing.estimate import (
     MAX_AGENTS,
     ErlangStart,
     bisect_size,
     erlang_start,
     require_workload,
 )
-from chatassign.staffing.targets import Target, Verdict, judge, scoped_targets
-from chatassign.variants import shared_pool_notes, with_team_size
-from chatassign.workload import RateSegment, Scenario, Workload
+from chatassign.experiments.staffing.targets import Target, Verdict, judge, scoped_targets
+from chatassign.experiments.variants import shared_pool_notes, with_team_size
+from chatassign.simulation import SimulationPlan, plan_simulation
+from chatassign.workload.values import RateSegment, Scenario, Workload
 
 
 @dataclass(frozen=True, slots=True)

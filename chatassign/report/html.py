@@ -1,7 +1,7 @@
 """The self-contained HTML report: scenario summary, comparison table, SVG charts, verdict.
 
 Charts are drawn by matplotlib as SVG and inlined; the page comes from the Jinja2
-template ``chatassign/templates/report.html.j2`` with its styles inline, so the file
+template ``chatassign/report/templates/report.html.j2`` with its styles inline, so the file
 loads nothing from anywhere (no scripts, stylesheets, fonts or images). Both
 libraries are the optional extra ``report`` (``pip install 'chatassign[report]'``);
 :func:`require_report_extra` says so plainly when they are missing.
@@ -18,9 +18,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chatassign.arms import ArmRun
-from chatassign.comparison import Row, headline
-from chatassign.comparison_report import (
+from chatassign.analysis.comparison import Row, headline
+from chatassign.analysis.facts import ReplicationFacts
+from chatassign.analysis.metrics import SimulationReport
+from chatassign.errors import UsageError
+from chatassign.experiments.arms import ArmRun
+from chatassign.report.comparison import (
     ComparisonReport,
     arm_heading,
     footnote,
@@ -28,12 +31,10 @@ from chatassign.comparison_report import (
     format_value,
     settings_line,
 )
-from chatassign.errors import UsageError
-from chatassign.facts import ReplicationFacts
-from chatassign.metrics import SimulationReport
-from chatassign.quantities import DayStart
-from chatassign.report import TextTable, day_span, estimate_note, result_name, result_tables
-from chatassign.workload import Scenario
+from chatassign.report.simulation import day_span, result_name
+from chatassign.report.simulation_text import TextTable, estimate_note, result_tables
+from chatassign.workload.quantities import DayStart
+from chatassign.workload.values import Scenario
 
 if TYPE_CHECKING:  # matplotlib is imported only when a report is drawn
     from jinja2 import Template
@@ -105,12 +106,12 @@ class Cell:
 
 
 def page_template(name: str) -> Template:
-    """The Jinja2 template ``chatassign/templates/NAME`` (HTML autoescaped)."""
+    """The Jinja2 template ``chatassign/report/templates/NAME`` (HTML autoescaped)."""
     require_report_extra()
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("chatassign", "templates"),
+        loader=jinja2.PackageLoader("chatassign.report", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         keep_trailing_newline=True,
         trim_blocks=True,

@@ -21,7 +21,7 @@ from random import Random
 from typing import Protocol
 
 from chatassign.limits import MAX_EMPIRICAL_BYTES, MAX_EMPIRICAL_VALUES
-from chatassign.quantities import format_duration, parse_duration
+from chatassign.workload.quantities import format_duration, parse_duration
 
 _CALL = re.compile(r"\s*([A-Za-z_]\w*)\s*\((.*)\)\s*", re.DOTALL)
 _STARTS_WITH_NUMBER = re.compile(r"\s*(?:\d|\.\d)")

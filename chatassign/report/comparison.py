@@ -17,9 +17,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from chatassign.comparison import Comparison, Difference, Metric, Row, Unit, headline
-from chatassign.metrics import MethodResult, SimulationReport
-from chatassign.report import Json, JsonValue, report_header, result_json
+from chatassign.analysis.comparison import Comparison, Difference, Metric, Row, Unit, headline
+from chatassign.analysis.metrics import MethodResult, SimulationReport
+from chatassign.report.simulation import Json, JsonValue, report_header, result_json
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from chatassign.analysis.metrics import Estimate
 from chatassign.errors import UsageError
-from chatassign.measures import split_scoped
-from chatassign.metrics import Estimate
+from chatassign.experiments.measures import split_scoped
 
 _TARGET = re.compile(r"\s*([A-Za-z_0-9.\-]+?)\s*(>=|<=)\s*([0-9.eE+-]+)\s*(%?)\s*")
 

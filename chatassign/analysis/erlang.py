@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chatassign.analytic import erlang_a, erlang_c
-from chatassign.distributions import Exponential
+from chatassign.analysis.analytic import erlang_a, erlang_c
 from chatassign.model import Method, Workspace
-from chatassign.workload import Workload
+from chatassign.workload.distributions import Exponential
+from chatassign.workload.values import Workload
 
 
 @dataclass(frozen=True, slots=True)

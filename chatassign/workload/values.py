@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import NamedTuple
 
-from chatassign.distributions import Distribution
 from chatassign.model import Workspace
-from chatassign.quantities import DayStart
+from chatassign.workload.distributions import Distribution
+from chatassign.workload.quantities import DayStart
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,7 +52,7 @@ from chatassign.scenario.yamlsource import (
     is_stdin,
     parse_yaml,
 )
-from chatassign.workload import Scenario
+from chatassign.workload.values import Scenario
 
 WILDCARD = "*"
 CAP_KEY = "teamspaces.*.assignment.max_auto_assigned"

@@ -19,9 +19,9 @@ over the whole horizon and every agent online (the agents to have online then).
 Pure apart from the executor.
 """
 
-from chatassign.measures import MEASURES
-from chatassign.staffing.estimate import MAX_AGENTS, ErlangStart, erlang_start
-from chatassign.staffing.search import (
+from chatassign.experiments.measures import MEASURES
+from chatassign.experiments.staffing.estimate import MAX_AGENTS, ErlangStart, erlang_start
+from chatassign.experiments.staffing.search import (
     Evaluation,
     IntervalAnswer,
     StaffingAnswer,
@@ -33,7 +33,7 @@ from chatassign.staffing.search import (
     staffing_report,
     steady_variant,
 )
-from chatassign.staffing.targets import (
+from chatassign.experiments.staffing.targets import (
     HIGHER_IS_BETTER,
     LOWER_IS_BETTER,
     Target,

@@ -4,7 +4,7 @@ An arm is the scenario with a method (``None``: as the teamspaces configure it)
 and a cap (``None``: as configured) on top of the user's ``--set`` overrides. Every
 arm runs with the same seed, horizon and replications, so replication ``r`` of
 each arm sees the same customers (see ``simulation/``) and the arms can be
-compared pair by pair (``comparison.py``).
+compared pair by pair (``analysis/comparison.py``).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from chatassign.facts import ReplicationFacts
-from chatassign.metrics import MethodResult, SimulationReport
+from chatassign.analysis.facts import ReplicationFacts
+from chatassign.analysis.metrics import MethodResult, SimulationReport
 from chatassign.model import Method
-from chatassign.overrides import Override, ScenarioSource, build_scenario, cap_override
+from chatassign.scenario.overrides import Override, ScenarioSource, build_scenario, cap_override
 from chatassign.simulation import (
     Progress,
     SimulationPlan,

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from chatassign.staffing.estimate import mean_handoff_rate, require_workload
-from chatassign.workload import Scenario
+from chatassign.experiments.staffing.estimate import mean_handoff_rate, require_workload
+from chatassign.workload.values import Scenario
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ A grid point is a tuple of settings ``(KEY, VALUE)``. Three kinds of key:
 * ``method`` — the assignment method of every teamspace (as ``simulate --method``);
 * ``staff.TEAM`` — the number of live agents on team ``TEAM`` (:func:`with_team_size`);
 * anything else — a dotted key of the scenario file, applied before validation by
-  :mod:`chatassign.overrides` (exactly like ``--set KEY=VALUE``).
+  :mod:`chatassign.scenario.overrides` (exactly like ``--set KEY=VALUE``).
 
 Pure apart from reading the scenario file through ``overrides.read_source``, which
 the caller does once.
@@ -24,9 +24,9 @@ from types import MappingProxyType
 from chatassign.errors import LimitError, UsageError
 from chatassign.limits import MAX_GRID_POINTS, MAX_USERS, grid_problem
 from chatassign.model import Method, User, Workspace
-from chatassign.overrides import Override, ScenarioSource, build_scenario, parse_override
+from chatassign.scenario.overrides import Override, ScenarioSource, build_scenario, parse_override
 from chatassign.simulation import SimulationPlan, plan_simulation
-from chatassign.workload import Interval, Scenario
+from chatassign.workload.values import Interval, Scenario
 
 METHOD_KEY = "method"
 STAFF_PREFIX = "staff."
