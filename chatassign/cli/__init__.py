@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chatassign.cli import backtest as _backtest  # noqa: F401
 from chatassign.cli import compare as _compare  # noqa: F401
 from chatassign.cli import fit as _fit  # noqa: F401
 from chatassign.cli import simulate as _simulate  # noqa: F401

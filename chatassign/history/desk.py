@@ -23,7 +23,7 @@ from chatassign.history.fit_report import fit_report
 from chatassign.history.mapping import ExportMapping, load_mapping
 from chatassign.scenario import load_scenario, read_document, scenario_from_document
 from chatassign.scenario.yamlsource import YamlValue, parse_yaml
-from chatassign.workload.quantities import format_duration
+from chatassign.workload.quantities import format_clock, format_duration
 
 TEAMSPACE = "desk"
 """The teamspace of a built workspace."""
@@ -115,6 +115,7 @@ def _workload(
     old = old if isinstance(old, dict) else {}
     workload: dict[str, YamlValue] = {
         "horizon": format_duration(fit.period.horizon),
+        "starts_at": _starts_at(fit),
         "seed": old.get("seed", 1),
         "replications": old.get("replications", 10),
         "arrivals": _arrivals(fit, document, notes),
@@ -137,6 +138,16 @@ def _workload(
         workload["voluntary"] = old["voluntary"]
     workload["run_to_completion"] = True
     return workload
+
+
+def _starts_at(fit: DeskFit) -> str:
+    """The clock time of time 0, with the date for one date or the whole period.
+
+    ``backtest`` and ``--replay`` read it to place the scenario's day on the export.
+    """
+    period = fit.period
+    clock = format_clock(period.start_clock or 0.0)
+    return clock if period.kind == "weekday" else f"{period.dates[0].isoformat()} {clock}"
 
 
 def _arrivals(

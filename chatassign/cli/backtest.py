@@ -1,0 +1,180 @@
+"""``chatassign backtest``: a scenario's simulated day beside a desk's recorded history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from chatassign.cli.app import QuietOption, VersionOption, app, fail, stdout_console
+from chatassign.cli.options import (
+    OUTPUT_HELP,
+    REPORT_HELP,
+    SET_HELP,
+    Renderers,
+    ReportFormat,
+    checked_output,
+    command_line,
+    parse_sets,
+    report_files,
+    write_report,
+)
+from chatassign.cli.simulate import progress_bar
+from chatassign.errors import ChatAssignError, UsageError
+from chatassign.history.backtest import Backtest, backtest_plan, recorded_days, run_backtest
+from chatassign.history.backtest_report import (
+    print_backtest,
+    render_backtest_csv,
+    render_backtest_json,
+    render_backtest_markdown,
+)
+from chatassign.history.export import read_export
+from chatassign.history.mapping import load_mapping
+from chatassign.html_report import require_report_extra
+from chatassign.overrides import build_scenario, read_source
+from chatassign.quantities import format_duration, parse_duration
+from chatassign.simulation import plan_simulation, simulate
+
+BACKTEST_OUTPUT = Renderers[Backtest](
+    table=print_backtest,
+    json=render_backtest_json,
+    markdown=render_backtest_markdown,
+    csv=render_backtest_csv,
+)
+"""How ``backtest`` prints in each ``--format``."""
+
+MIN_REPLICATIONS = 2
+"""A range needs the spread of at least two simulated days."""
+
+
+@app.command(
+    "backtest",
+    short_help="Recorded against simulated: how well a scenario describes a desk's history.",
+)
+def backtest_command(
+    scenario: Annotated[
+        Path,
+        typer.Argument(
+            metavar="SCENARIO",
+            help="The scenario to check (a fitted one, or your own); - reads it from stdin.",
+        ),
+    ],
+    history: Annotated[
+        Path,
+        typer.Option(
+            metavar="EXPORT", help="The desk's export: CSV or JSON lines, optionally .gz."
+        ),
+    ],
+    mapping: Annotated[
+        Path,
+        typer.Option(metavar="MAP.yaml", help="How to read the export (docs/history.md)."),
+    ],
+    day: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DAY",
+            help="weekday (every Monday to Friday), whole (one span) or a date 2026-03-02 "
+            "(default: the scenario's starts_at date, whole for a horizon over a day, "
+            "else weekday).",
+        ),
+    ] = None,
+    interval: Annotated[
+        str, typer.Option(metavar="DURATION", help="Length of each row of the day, e.g. 30m.")
+    ] = "1h",
+    seed: Annotated[
+        int | None, typer.Option(metavar="N", help="Random seed (default: the file's).")
+    ] = None,
+    replications: Annotated[
+        int | None,
+        typer.Option(metavar="N", help="Simulated days, at least 2 (default: the file's)."),
+    ] = None,
+    sets: Annotated[
+        list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help=SET_HELP)
+    ] = None,
+    skip_bad_rows: Annotated[
+        bool,
+        typer.Option("--skip-bad-rows", help="Leave malformed rows out (counted in the output)."),
+    ] = False,
+    output_format: Annotated[
+        ReportFormat,
+        typer.Option("--format", metavar="FORMAT", help="table, json, markdown or csv."),
+    ] = ReportFormat.TABLE,
+    output: Annotated[str | None, typer.Option(metavar="FILE", help=OUTPUT_HELP)] = None,
+    report: Annotated[
+        str | None, typer.Option("--report", metavar="FILE.html", help=REPORT_HELP)
+    ] = None,
+    quiet: QuietOption = False,
+    version: VersionOption = False,
+) -> None:
+    """Backtest a scenario: its simulated day beside the desk's recorded days.
+
+    Simulates the scenario's own model (its arrivals, work, patience, shifts and
+    routing) and puts each figure beside the same figure computed from the export:
+    in total, per team, per AI agent and per interval of the day. A recorded figure
+    outside the simulated 95 % range (where the average of as many simulated days
+    would fall) is marked ▲ or ▼.
+
+    Example: chatassign backtest desk.yaml --history chats.csv.gz --mapping map.yaml
+    """
+    try:
+        step = _interval(interval)
+        for option, path in (("--history", history), ("--mapping", mapping)):
+            if not path.is_file():
+                raise UsageError(f"{option} {path}: no such file")
+        out = checked_output("--output", output)
+        report_out = report_files(report)
+        if report_out is not None:
+            require_report_extra()
+        chosen_day = None if day is None else day.strip().lower()
+        plan = plan_simulation(
+            build_scenario(read_source(scenario), parse_sets(sets)),
+            seed=seed,
+            replications=replications,
+        )
+        if plan.replications < MIN_REPLICATIONS:
+            raise UsageError(
+                f"a backtest needs at least {MIN_REPLICATIONS} replications for its ranges "
+                f"(the scenario has {plan.replications}); pass --replications 20"
+            )
+        plan = backtest_plan(plan)
+        read_mapping = load_mapping(mapping)
+        export = read_export(history, read_mapping, skip_bad_rows=skip_bad_rows)
+        workload = plan.workload
+        days = recorded_days(
+            export,
+            read_mapping.timezone,
+            day=chosen_day,
+            starts_at=workload.starts_at,
+            horizon=workload.horizon,
+        )
+        with progress_bar([plan]) as progress:
+            facts = simulate(plan, progress=progress)
+        result = run_backtest(export, days, plan, facts, interval=step)
+        if report_out is not None:
+            from chatassign.history.backtest_html_report import render_backtest_html
+
+            args = [str(scenario), "--history", str(history), "--mapping", str(mapping)]
+            args += [] if day is None else ["--day", day]
+            args += ["--interval", interval, "--seed", str(plan.seed)]
+            args += ["--replications", str(plan.replications)]
+            args += [arg for item in sets or () for arg in ("--set", item)]
+            args += ["--skip-bad-rows"] if skip_bad_rows else []
+            html = render_backtest_html(result, command=command_line("backtest", args))
+            write_report(report_out, html, render_backtest_json(result))
+        BACKTEST_OUTPUT.emit(result, output_format, out, stdout_console())
+    except ChatAssignError as error:
+        raise fail(error) from None
+
+
+def _interval(text: str) -> float:
+    try:
+        seconds = parse_duration(text)
+    except ValueError as error:
+        raise UsageError(f"--interval: {error}") from None
+    if seconds < 60:
+        raise UsageError(f"--interval: at least {format_duration(60)}, not {text}")
+    return seconds
+
+
+__all__ = ["backtest_command"]
