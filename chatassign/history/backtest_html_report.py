@@ -16,7 +16,6 @@ from chatassign.history.backtest import (
     SECONDS,
     SHARE,
     TEAM_METRICS,
-    TOTAL_METRICS,
     Backtest,
     Figure,
 )
@@ -26,6 +25,7 @@ from chatassign.history.backtest_report import (
     format_figure,
     headline,
     marked,
+    total_rows,
 )
 from chatassign.html_report import Chart, draw_svg, page_template, series_style
 
@@ -44,19 +44,35 @@ class Row:
     outside: bool
 
 
-CAPTIONS = {
-    "chats.handed_off": "Chats handed off per interval (per day).",
-    "abandon_rate": "Share of the interval's handed-off chats abandoned in the queue.",
-    "wait_s.mean": "Mean wait of the interval's assigned chats, in seconds.",
-    "service_level.value": "Share of the interval's handed-off chats assigned within the "
-    "service-level threshold.",
+CHARTS = {
+    "chats.handed_off": ("Handoffs over the day", "Chats handed off per interval, per day."),
+    "abandon_rate": (
+        "Abandonment over the day",
+        "Share of the interval's handed-off chats abandoned in the queue.",
+    ),
+    "wait_s.mean": ("Waits over the day", "Mean wait of the interval's assigned chats."),
+    "service_level.value": (
+        "Service level over the day",
+        "Share of the interval's handed-off chats assigned within the service-level threshold.",
+    ),
 }
+"""The title and caption of each chart, by the figure it draws."""
 
 
 def render_backtest_html(backtest: Backtest, *, command: str) -> str:
     """The whole page; ``command`` repeats the backtest."""
-    first, *rest = headline(backtest)
-    sections = [("Totals", _rows(backtest.totals, TOTAL_METRICS, ""))]
+    *settings, verdict = headline(backtest)[1:]
+    totals = [
+        Row(
+            label,
+            marked(f, kind),
+            format_figure(f.simulated, kind),
+            figure_range(f, kind),
+            bool(f.side),
+        )
+        for label, f, kind in total_rows(backtest)
+    ]
+    sections = [("Totals", totals)]
     for title, groups, metrics in (
         ("Per team", backtest.teams, TEAM_METRICS),
         ("Per AI agent", backtest.ai_agents, AI_AGENT_METRICS),
@@ -68,11 +84,11 @@ def render_backtest_html(backtest: Backtest, *, command: str) -> str:
             sections.append((title, rows))
     return page_template("backtest.html.j2").render(
         title=backtest.scenario,
-        headline=first,
-        settings=rest,
+        headline=verdict,
+        settings=settings,
         sections=sections,
         legend=LEGEND,
-        charts=[_chart(backtest, key, label, kind) for key, label, kind in INTERVAL_METRICS],
+        charts=[_chart(backtest, key, kind) for key, _, kind in INTERVAL_METRICS],
         command=command,
         seed=backtest.seed,
     )
@@ -81,22 +97,24 @@ def render_backtest_html(backtest: Backtest, *, command: str) -> str:
 def _rows(
     figures: dict[str, Figure], metrics: tuple[tuple[str, str, str], ...], prefix: str
 ) -> list[Row]:
-    return [
-        Row(
-            prefix + label,
-            marked(figures[key], kind),
-            format_figure(figures[key].simulated, kind),
-            figure_range(figures[key], kind),
-            figures[key].side is not None,
-        )
-        for key, label, kind in metrics
-    ]
+    return [_row(prefix + label, figures[key], kind) for key, label, kind in metrics]
 
 
-def _chart(backtest: Backtest, key: str, label: str, kind: str) -> Chart:
+def _row(label: str, figure: Figure, kind: str) -> Row:
+    return Row(
+        label,
+        marked(figure, kind),
+        format_figure(figure.simulated, kind),
+        figure_range(figure, kind),
+        figure.side is not None,
+    )
+
+
+def _chart(backtest: Backtest, key: str, kind: str) -> Chart:
+    title, caption = CHARTS[key]
     return Chart(
-        label[0].upper() + label[1:] + " over the day",
-        CAPTIONS[key] + " Line: simulated mean; band: its 95 % range; points: recorded "
+        title,
+        caption + " Line: simulated mean; band: its 95 % range; points: recorded "
         "(filled where outside the range).",
         draw_svg(lambda ax: _draw(ax, backtest, key, kind)),
     )

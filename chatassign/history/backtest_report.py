@@ -204,7 +204,8 @@ def _figure_table(
     return table
 
 
-def _total_rows(backtest: Backtest) -> list[tuple[str, Figure, str]]:
+def total_rows(backtest: Backtest) -> list[tuple[str, Figure, str]]:
+    """(label, figure, kind) of each total, the service level with its threshold."""
     threshold = format_duration(backtest.threshold)
     rows = []
     for key, label, kind in TOTAL_METRICS:
@@ -243,7 +244,7 @@ def print_backtest(backtest: Backtest, console: Console) -> None:
     console.print(Text(first, style="bold"), soft_wrap=True)
     for line in rest:
         console.print(line, soft_wrap=True)
-    console.print(_figure_table("totals", _total_rows(backtest)))
+    console.print(_figure_table("totals", total_rows(backtest)))
     if backtest.teams:
         console.print(_figure_table("per team", _group_rows(backtest.teams, TEAM_METRICS)))
     if backtest.ai_agents:
@@ -262,7 +263,7 @@ def render_backtest_markdown(backtest: Backtest) -> str:
     """The tables as GitHub Markdown."""
     first, *rest = headline(backtest)
     lines = [f"## {first}", "", *[f"- {line}" for line in rest], ""]
-    sections = [("Totals", _total_rows(backtest))]
+    sections = [("Totals", total_rows(backtest))]
     if backtest.teams:
         sections.append(("Per team", _group_rows(backtest.teams, TEAM_METRICS)))
     if backtest.ai_agents:
@@ -325,4 +326,5 @@ __all__ = [
     "render_backtest_csv",
     "render_backtest_json",
     "render_backtest_markdown",
+    "total_rows",
 ]
