@@ -205,3 +205,16 @@ def test_a_handoff_before_the_day_starts_exits_1(tiny: Path) -> None:
     result = run("simulate", "desk.yaml", "--replay", "export.csv", "--mapping", "map.yaml")
     assert result.exit_code == 1
     assert "before the scenario's day starts" in result.output
+
+
+@pytest.mark.parametrize("command", ["simulate", "compare"])
+def test_the_reports_reproduce_command_replays_too(tiny: Path, command: str) -> None:
+    pytest.importorskip("matplotlib")
+    result = run(
+        command, "desk.yaml", "--replay", "export.csv", "--mapping", "map.yaml",
+        "--report", "./day.html", "--quiet",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    html = (tiny / "day.html").read_text(encoding="utf-8")
+    shown = html.split('<pre id="command">')[1].split("</pre>")[0]
+    assert "--replay export.csv --mapping map.yaml" in shown

@@ -149,7 +149,14 @@ def compare_command(
             plan = runs[0].plan
             chosen_args = [] if methods is None else ["--methods", methods]
             args = reproduce_arguments(
-                scenario, chosen_args, plan, horizon=horizon, sets=sets, cap=cap
+                scenario,
+                chosen_args,
+                plan,
+                horizon=horizon,
+                sets=sets,
+                cap=cap,
+                replay=replay,
+                mapping=mapping,
             )
             html = render_html(data, runs, command=command_line("compare", args))
             write_report(report_out, html, render_comparison_json(data))

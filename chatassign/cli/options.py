@@ -162,17 +162,23 @@ def reproduce_arguments(
     horizon: str | None,
     sets: Sequence[str] | None,
     cap: str | None,
+    replay: Path | None = None,
+    mapping: Path | None = None,
 ) -> list[str]:
     """The arguments that repeat a run exactly: seed and replications always spelled out.
 
     ``chosen`` are the method arguments as given (``--methods a,b``); ``plan`` is one
-    arm's plan, for the seed and replications actually used.
+    arm's plan, for the seed and replications actually used; ``replay`` and ``mapping``
+    the recorded export a replayed run read.
     """
     args = [] if scenario is None else [str(scenario)]
     args += [*chosen, "--seed", str(plan.seed), "--replications", str(plan.replications)]
     args += [] if horizon is None else ["--horizon", horizon]
     args += [arg for item in sets or () for arg in ("--set", item)]
-    return args + ([] if cap is None else ["--cap", cap])
+    args += [] if cap is None else ["--cap", cap]
+    if replay is not None and mapping is not None:
+        args += ["--replay", str(replay), "--mapping", str(mapping)]
+    return args
 
 
 @contextlib.contextmanager

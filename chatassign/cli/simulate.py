@@ -147,7 +147,14 @@ def simulate_command(
             plan = runs[0].plan
             chosen_args = [] if method is None else ["--method", method]
             args = reproduce_arguments(
-                scenario, chosen_args, plan, horizon=horizon, sets=sets, cap=cap
+                scenario,
+                chosen_args,
+                plan,
+                horizon=horizon,
+                sets=sets,
+                cap=cap,
+                replay=replay,
+                mapping=mapping,
             )
             command = command_line("simulate", args)
             html = render_simulation_html(result, runs, command=command)
