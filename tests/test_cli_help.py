@@ -25,7 +25,9 @@ def invoke(*args: str, width: int = HELP_WIDTH) -> Result:
 
 
 def test_the_documented_commands_exist() -> None:
-    assert set(COMMANDS) == {"compare", "fit", "schema", "simulate", "staff", "sweep", "validate"}
+    assert set(COMMANDS) == {
+        "backtest", "compare", "fit", "schema", "simulate", "staff", "sweep", "validate",
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("command", COMMANDS)

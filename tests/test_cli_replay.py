@@ -218,3 +218,34 @@ def test_the_reports_reproduce_command_replays_too(tiny: Path, command: str) -> 
     html = (tiny / "day.html").read_text(encoding="utf-8")
     shown = html.split('<pre id="command">')[1].split("</pre>")[0]
     assert "--replay export.csv --mapping map.yaml" in shown
+
+
+SHARED_EXPORT = """\
+id,handed_off_at,wait,handle_time,agent,bot,status
+1,2026-03-02T09:00:00,0,300,ana,bot,closed
+2,2026-03-02T09:01:40,0,100,ana,bot,closed
+3,2026-03-02T09:02:00,0,50,ben,bot,closed
+"""
+
+
+def test_replayed_work_is_corrected_for_the_scenarios_slowdown(tmp_path: Path) -> None:
+    # ana holds chat 1 alone for 100 s, with chat 2 for 100 s, alone again for 100 s.
+    # Under slowdown [1, 2] chat 1's work is 100 + 100/2 + 100 = 250 s and chat 2's 50 s:
+    # what, at the load ana had, takes their recorded 300 s and 100 s. Flat: the durations.
+    path = tmp_path / "shared.csv"
+    path.write_text(SHARED_EXPORT, encoding="utf-8")
+    map_path = tmp_path / "shared.yaml"
+    map_path.write_text(TINY_MAPPING.replace("  language: language\n", "  agent: agent\n"))
+    mapping = load_mapping(map_path)
+    export = read_export(path, mapping)
+
+    def works(slowdown: tuple[float, ...]) -> list[float | None]:
+        handoffs = recorded_handoffs(
+            export, mapping.timezone, starts_at=DayStart(9 * 3600.0), streams=["bot"],
+            slowdown=slowdown,
+        )  # fmt: skip
+        return [h.work for h in handoffs]
+
+    assert works((1.0,)) == [300.0, 100.0, 50.0]
+    assert works((1.0, 2.0)) == [pytest.approx(250.0), pytest.approx(50.0), 50.0]
+    assert works((2.0,)) == [150.0, 50.0, 25.0]

@@ -50,7 +50,7 @@ MIN_REPLICATIONS = 2
 
 @app.command(
     "backtest",
-    short_help="Recorded against simulated: how well a scenario describes a desk's history.",
+    short_help="Recorded against simulated: how far to trust a scenario.",
 )
 def backtest_command(
     scenario: Annotated[

@@ -48,6 +48,7 @@ def replay_arms(
         mapping,
         starts_at=first.workload.starts_at,
         streams=[stream.ai_agent for stream in first.workload.arrivals],
+        slowdown=first.workload.concurrency_slowdown,
     )
     arms = []
     for arm, label, plan in planned:

@@ -4,8 +4,11 @@ Time 0 is the start of the scenario's day, as ``fit`` sets it: the scenario's
 ``starts_at`` clock time (on its date, else on the date of the first handoff, in the
 mapping's time zone); a scenario without ``starts_at`` starts at the half hour holding
 the first handoff (``fit``'s default interval). Each chat keeps its AI agent and
-language; a served chat its recorded handle time as its work and its recorded wait as
-a lower bound of its patience; an abandoned chat its recorded wait as its patience.
+language; a served chat its recorded wait as a lower bound of its patience and, as its
+work, the work that under the scenario's ``concurrency_slowdown`` and the load its agent
+really had takes its recorded handle time (``history/work.py``: ``Σ_j T_j / slowdown[j-1]``;
+with a flat ``[1.0]``, the handle time itself); an abandoned chat its recorded wait as
+its patience.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from chatassign.history.arrivals import local_midnights
 from chatassign.history.export import NO_VALUE, Export, read_export
 from chatassign.history.fit import DEFAULT_STREAM
 from chatassign.history.mapping import load_mapping
+from chatassign.history.work import work_under
 from chatassign.workload.quantities import DayStart
 from chatassign.workload.values import RecordedHandoff
 
@@ -30,7 +34,12 @@ START_INTERVAL = 1800.0
 
 
 def read_replay(
-    export_path: Path, mapping_path: Path, *, starts_at: DayStart | None, streams: Sequence[str]
+    export_path: Path,
+    mapping_path: Path,
+    *,
+    starts_at: DayStart | None,
+    streams: Sequence[str],
+    slowdown: Sequence[float] = (1.0,),
 ) -> tuple[RecordedHandoff, ...]:
     """The handoffs of ``export_path`` (read with ``mapping_path``), in time order.
 
@@ -41,11 +50,18 @@ def read_replay(
     """
     mapping = load_mapping(mapping_path)
     export = read_export(export_path, mapping)
-    return recorded_handoffs(export, mapping.timezone, starts_at=starts_at, streams=streams)
+    return recorded_handoffs(
+        export, mapping.timezone, starts_at=starts_at, streams=streams, slowdown=slowdown
+    )
 
 
 def recorded_handoffs(
-    export: Export, zone: tzinfo, *, starts_at: DayStart | None, streams: Sequence[str]
+    export: Export,
+    zone: tzinfo,
+    *,
+    starts_at: DayStart | None,
+    streams: Sequence[str],
+    slowdown: Sequence[float] = (1.0,),
 ) -> tuple[RecordedHandoff, ...]:
     """The chats of ``export`` as handoffs from time 0 (see the module's docstring)."""
     if not len(export):
@@ -69,7 +85,10 @@ def recorded_handoffs(
     order = np.argsort(columns.handed_off, kind="stable")
     handed = (columns.handed_off - origin).tolist()
     waits = columns.wait.tolist()
-    durations = columns.duration.tolist()
+    works = np.full(len(export), np.nan)
+    served, work = work_under(export, slowdown or (1.0,))
+    works[served] = work
+    durations = works.tolist()
     abandoned = columns.abandoned.tolist()
     ai_codes = columns.codes["ai_agent"].tolist()
     language_codes = columns.codes["language"].tolist()

@@ -18,6 +18,7 @@ are pooled with the level below (the scenario's last slowdown value repeats).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,8 +54,11 @@ class Loads:
     """The most chats any agent held at once."""
 
 
-def measure_loads(export: Export) -> Loads:
+def measure_loads(export: Export, *, pooled: bool = True) -> Loads:
     """Rebuild every agent's load from the export and measure each served chat's exposure.
+
+    ``pooled``: levels reached by fewer than MIN_CHATS assignments are pooled with the
+    level below (for estimating); else every level up to MAX_LEVELS is kept.
 
     All agents at once: every assignment (+1) and close (−1) sorted by agent and time
     (a close before an assignment at the same instant, a chat's own close after its
@@ -83,7 +87,8 @@ def measure_loads(export: Export) -> Loads:
     opened, closed = position[:n], position[n:]
     start_load = load[opened]
     peak = int(load.max())
-    levels = _pooled_levels(np.minimum(start_load, MAX_LEVELS), min(peak, MAX_LEVELS))
+    top = min(peak, MAX_LEVELS)
+    levels = _pooled_levels(np.minimum(start_load, MAX_LEVELS), top) if pooled else max(top, 1)
     # Time between consecutive events, spent at the load after the first of them.
     gaps = np.diff(times[order], append=times[order][-1])
     exposure = np.empty((n, levels))
@@ -92,6 +97,19 @@ def measure_loads(export: Export) -> Loads:
         clock = np.concatenate([[0.0], np.cumsum(np.where(at_level, gaps, 0.0))])
         exposure[:, level - 1] = clock[closed] - clock[opened]
     return Loads(chats, np.minimum(start_load, levels), exposure, levels, peak)
+
+
+def work_under(export: Export, slowdown: Sequence[float]) -> tuple[Ints, Floats]:
+    """The served chats (indices) and each one's work under ``slowdown``.
+
+    The work that, at the load its agent really had, takes the chat its recorded
+    duration: ``Σ_j T_j / slowdown[j-1]`` (the last factor repeating for higher loads).
+    A flat ``[1.0]`` gives the recorded durations themselves.
+    """
+    loads = measure_loads(export, pooled=False)
+    last = len(slowdown) - 1
+    factors = np.array([slowdown[min(j, last)] for j in range(loads.levels)])
+    return loads.chats, loads.exposure @ (1.0 / factors)
 
 
 def _pooled_levels(start_level: Ints, top: int) -> int:
