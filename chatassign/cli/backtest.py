@@ -23,18 +23,18 @@ from chatassign.cli.options import (
 from chatassign.cli.simulate import progress_bar
 from chatassign.errors import ChatAssignError, UsageError
 from chatassign.history.backtest import Backtest, backtest_plan, recorded_days, run_backtest
-from chatassign.history.backtest_report import (
+from chatassign.history.export import read_export
+from chatassign.history.mapping import load_mapping
+from chatassign.report.backtest import (
     print_backtest,
     render_backtest_csv,
     render_backtest_json,
     render_backtest_markdown,
 )
-from chatassign.history.export import read_export
-from chatassign.history.mapping import load_mapping
-from chatassign.html_report import require_report_extra
-from chatassign.overrides import build_scenario, read_source
-from chatassign.quantities import format_duration, parse_duration
+from chatassign.report.html import require_report_extra
+from chatassign.scenario.overrides import build_scenario, read_source
 from chatassign.simulation import plan_simulation, simulate
+from chatassign.workload.quantities import format_duration, parse_duration
 
 BACKTEST_OUTPUT = Renderers[Backtest](
     table=print_backtest,
@@ -152,7 +152,7 @@ def backtest_command(
             facts = simulate(plan, progress=progress)
         result = run_backtest(export, days, plan, facts, interval=step)
         if report_out is not None:
-            from chatassign.history.backtest_html_report import render_backtest_html
+            from chatassign.report.html_backtest import render_backtest_html
 
             args = [str(scenario), "--history", str(history), "--mapping", str(mapping)]
             args += [] if day is None else ["--day", day]

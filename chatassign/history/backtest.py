@@ -25,14 +25,14 @@ from datetime import date, datetime, timedelta, tzinfo
 import numpy as np
 import numpy.typing as npt
 
+from chatassign.analysis.facts import ReplicationFacts
+from chatassign.analysis.metrics import ReplicationSummary, summarize_replication, t_quantile_975
 from chatassign.errors import ExportError, UsageError
-from chatassign.facts import ReplicationFacts
 from chatassign.history.arrivals import WEEKDAY, WHOLE, local_midnights
 from chatassign.history.export import NO_VALUE, Export
 from chatassign.history.fit import DEFAULT_STREAM
-from chatassign.metrics import ReplicationSummary, summarize_replication, t_quantile_975
-from chatassign.quantities import DayStart
 from chatassign.simulation import SimulationPlan
+from chatassign.workload.quantities import DayStart
 
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]

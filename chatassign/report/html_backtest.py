@@ -2,7 +2,7 @@
 
 Each chart shows one figure over the day: the simulated mean as a line inside its
 95 % range (shaded) and the recorded figure as points, filled where they fall
-outside the range. Same backtest, same bytes (see ``html_report.draw_svg``).
+outside the range. Same backtest, same bytes (see ``report.html.draw_svg``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from chatassign.history.backtest import (
     Backtest,
     Figure,
 )
-from chatassign.history.backtest_report import (
+from chatassign.report.backtest import (
     LEGEND,
     figure_range,
     format_figure,
@@ -27,7 +27,7 @@ from chatassign.history.backtest_report import (
     marked,
     total_rows,
 )
-from chatassign.html_report import Chart, draw_svg, page_template, series_style
+from chatassign.report.html import Chart, draw_svg, page_template, series_style
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

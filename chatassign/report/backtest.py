@@ -28,7 +28,7 @@ from chatassign.history.backtest import (
     Backtest,
     Figure,
 )
-from chatassign.quantities import format_clock, format_duration
+from chatassign.workload.quantities import format_clock, format_duration
 
 Json = dict[str, object]
 MARKS = {"above": "▲", "below": "▼"}
