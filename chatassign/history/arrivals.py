@@ -80,20 +80,7 @@ def choose_period(
         horizon = math.ceil((last_epoch - midnights[0]) / interval + 1e-9) * interval
         period = Period(WHOLE, tuple(recorded), (midnights[0],), horizon, None, ())
         return period, midnights
-    if day == WEEKDAY:
-        chosen = [d for d in recorded if d.weekday() < 5]
-        if not chosen:
-            raise UsageError("the export holds no weekday; pass --day DATE or --day whole")
-    else:
-        try:
-            wanted = date.fromisoformat(day)
-        except ValueError:
-            raise UsageError(
-                f"--day: {day!r} is not weekday, whole or a date (2026-03-02)"
-            ) from None
-        if wanted not in recorded:
-            raise UsageError(f"--day: {wanted} is outside the export ({first} to {last})")
-        chosen = [wanted]
+    chosen = chosen_dates(recorded, day)
     slots = [chosen.index(d) if d in chosen else -1 for d in recorded]
     handed = export.view().handed_off
     day_of = np.searchsorted(np.array(midnights), handed, side="right") - 1
@@ -106,6 +93,25 @@ def choose_period(
     origins = tuple(midnights[recorded.index(d)] + start for d in chosen)
     kind = WEEKDAY if day == WEEKDAY else "date"
     return Period(kind, tuple(chosen), origins, end - start, start, tuple(slots)), midnights
+
+
+def chosen_dates(recorded: list[date], day: str) -> list[date]:
+    """The dates of ``recorded`` (every date, first to last) that ``--day`` names:
+    every Monday to Friday for ``weekday``, else the ISO date itself (UsageError when
+    it is not a date of the export)."""
+    if day == WEEKDAY:
+        chosen = [d for d in recorded if d.weekday() < 5]
+        if not chosen:
+            raise UsageError("the export holds no weekday; pass --day DATE or --day whole")
+        return chosen
+    try:
+        wanted = date.fromisoformat(day)
+    except ValueError:
+        raise UsageError(f"--day: {day!r} is not weekday, whole or a date (2026-03-02)") from None
+    if wanted not in recorded:
+        first, last = recorded[0], recorded[-1]
+        raise UsageError(f"--day: {wanted} is outside the export ({first} to {last})")
+    return [wanted]
 
 
 @dataclass(frozen=True)

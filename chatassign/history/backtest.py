@@ -28,7 +28,7 @@ import numpy.typing as npt
 from chatassign.analysis.facts import ReplicationFacts
 from chatassign.analysis.metrics import ReplicationSummary, summarize_replication, t_quantile_975
 from chatassign.errors import ExportError, UsageError
-from chatassign.history.arrivals import WEEKDAY, WHOLE, local_midnights
+from chatassign.history.arrivals import WEEKDAY, WHOLE, chosen_dates, local_midnights
 from chatassign.history.export import NO_VALUE, Export
 from chatassign.history.fit import DEFAULT_STREAM
 from chatassign.simulation import SimulationPlan
@@ -124,20 +124,7 @@ def recorded_days(
     if day == WHOLE:
         clock = starts_at.seconds if starts_at is not None else 0.0
         return RecordedDays(WHOLE, (first,), (midnights[0] + clock,), clock, horizon)
-    if day == WEEKDAY:
-        chosen = [d for d in every if d.weekday() < 5]
-        if not chosen:
-            raise UsageError("the export holds no weekday; pass --day DATE or --day whole")
-    else:
-        try:
-            wanted = date.fromisoformat(day)
-        except ValueError:
-            raise UsageError(
-                f"--day: {day!r} is not weekday, whole or a date (2026-03-02)"
-            ) from None
-        if wanted not in every:
-            raise UsageError(f"--day: {wanted} is outside the export ({first} to {last})")
-        chosen = [wanted]
+    chosen = chosen_dates(every, day)
     starts = [midnights[every.index(d)] for d in chosen]
     clock = starts_at.seconds if starts_at is not None else _first_half_hour(handed, starts)
     kind = WEEKDAY if day == WEEKDAY else DATE
