@@ -174,3 +174,30 @@ def test_the_layers_catch_a_wrong_import() -> None:
     assert "cli" not in MAY_IMPORT["engine"]
     assert "simulation" not in MAY_IMPORT["analysis"]
     assert not in_home("chatassign.analysis.metrics", THIRD_PARTY_HOMES["simpy"])
+
+
+def test_every_exception_of_ours_lives_in_errors() -> None:
+    """A ``ChatAssignError`` subclass anywhere else would be a second home for errors."""
+    from chatassign import errors
+
+    ours_ = {
+        name
+        for name, value in vars(errors).items()
+        if isinstance(value, type) and issubclass(value, errors.ChatAssignError)
+    }
+    for path in MODULES:
+        if path == PACKAGE / "errors.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                bases = {b.id for b in node.bases if isinstance(b, ast.Name)}
+                assert not bases & ours_, f"{module_name(path)}.{node.name}: define it in errors.py"
+
+
+def test_only_the_app_turns_errors_into_exit_codes() -> None:
+    """Commands raise; ``cli/app.py`` catches ``ChatAssignError`` once (the one error edge)."""
+    for path in sorted((PACKAGE / "cli").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ExceptHandler) and isinstance(node.type, ast.Name):
+                caught = node.type.id == "ChatAssignError"
+                assert not caught or path.name == "app.py", f"{path.name} catches ChatAssignError"

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from chatassign.errors import UsageError
+from chatassign.errors import InvalidOverrideError, UsageError
 from chatassign.scenario import InvalidScenarioError
 from chatassign.scenario.overrides import (
-    InvalidOverrideError,
     Override,
     apply_overrides,
     build_scenario,

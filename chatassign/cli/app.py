@@ -1,4 +1,9 @@
-"""The Typer application, exit codes and the one place errors become messages."""
+"""The Typer application, exit codes and the one place errors become messages.
+
+Commands raise; :class:`CommandGroup` (the root of the app) catches ``ChatAssignError``
+once, prints it to stderr and exits with its documented code. The console script and
+``typer.testing.CliRunner`` both go through it, so tests see exactly what users see.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +12,12 @@ import contextvars
 import sys
 from enum import IntEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
+from typer.core import TyperGroup
 
 from chatassign import __version__
 from chatassign.cli.excerpt import excerpt, source_lines
@@ -29,7 +35,27 @@ class ExitCode(IntEnum):
     USAGE = 2
 
 
+class CommandGroup(TyperGroup):
+    """The root command: the one edge where a ``ChatAssignError`` becomes a message.
+
+    Wraps click's ``main`` (argument parsing, option callbacks and the command), so an
+    error raised anywhere below, or by the last flush of stdout, is printed by
+    :func:`fail` and ends the run with its exit code; nothing else catches it.
+    """
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the command line; a ChatAssignError exits with its documented code."""
+        try:
+            try:
+                return super().main(*args, **kwargs)
+            finally:
+                sys.stdout.flush()  # a full or closed stdout is reported, not lost at exit
+        except ChatAssignError as error:
+            raise SystemExit(int(fail(error).exit_code)) from None
+
+
 app = typer.Typer(
+    cls=CommandGroup,
     name="chatassign",
     help=(
         "Simulate and check live-chat assignment for Proto AICX: balanced, random,"
@@ -144,14 +170,8 @@ def root(
 def main() -> None:
     """Run the command line (``chatassign.__main__`` handles Ctrl-C around it).
 
-    Stdout is flushed before the exit, so a full or closed stdout is reported here
-    (exit 1) rather than lost at interpreter shutdown.
+    Errors become messages and exit codes in :class:`CommandGroup`, stdout's last
+    flush included.
     """
     guard_standard_streams()
-    try:
-        try:
-            app()
-        finally:
-            sys.stdout.flush()
-    except ChatAssignError as error:
-        raise SystemExit(int(fail(error).exit_code)) from None
+    app()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from chatassign.cli.app import QuietOption, VersionOption, app, fail, stdout_console
+from chatassign.cli.app import QuietOption, VersionOption, app, stdout_console
 from chatassign.cli.options import (
     OUTPUT_HELP,
     REPORT_HELP,
@@ -21,7 +21,7 @@ from chatassign.cli.options import (
     write_report,
 )
 from chatassign.cli.simulate import progress_bar
-from chatassign.errors import ChatAssignError, UsageError
+from chatassign.errors import UsageError
 from chatassign.history.backtest import Backtest, backtest_plan, recorded_days, run_backtest
 from chatassign.history.export import read_export
 from chatassign.history.mapping import load_mapping
@@ -117,54 +117,51 @@ def backtest_command(
 
     Example: chatassign backtest desk.yaml --history chats.csv.gz --mapping map.yaml
     """
-    try:
-        step = _interval(interval)
-        for option, path in (("--history", history), ("--mapping", mapping)):
-            if not path.is_file():
-                raise UsageError(f"{option} {path}: no such file")
-        out = checked_output("--output", output)
-        report_out = report_files(report)
-        if report_out is not None:
-            require_report_extra()
-        chosen_day = None if day is None else day.strip().lower()
-        plan = plan_simulation(
-            build_scenario(read_source(scenario), parse_sets(sets)),
-            seed=seed,
-            replications=replications,
+    step = _interval(interval)
+    for option, path in (("--history", history), ("--mapping", mapping)):
+        if not path.is_file():
+            raise UsageError(f"{option} {path}: no such file")
+    out = checked_output("--output", output)
+    report_out = report_files(report)
+    if report_out is not None:
+        require_report_extra()
+    chosen_day = None if day is None else day.strip().lower()
+    plan = plan_simulation(
+        build_scenario(read_source(scenario), parse_sets(sets)),
+        seed=seed,
+        replications=replications,
+    )
+    if plan.replications < MIN_REPLICATIONS:
+        raise UsageError(
+            f"a backtest needs at least {MIN_REPLICATIONS} replications for its ranges "
+            f"(the scenario has {plan.replications}); pass --replications 20"
         )
-        if plan.replications < MIN_REPLICATIONS:
-            raise UsageError(
-                f"a backtest needs at least {MIN_REPLICATIONS} replications for its ranges "
-                f"(the scenario has {plan.replications}); pass --replications 20"
-            )
-        plan = backtest_plan(plan)
-        read_mapping = load_mapping(mapping)
-        export = read_export(history, read_mapping, skip_bad_rows=skip_bad_rows)
-        workload = plan.workload
-        days = recorded_days(
-            export,
-            read_mapping.timezone,
-            day=chosen_day,
-            starts_at=workload.starts_at,
-            horizon=workload.horizon,
-        )
-        with progress_bar([plan]) as progress:
-            facts = simulate(plan, progress=progress)
-        result = run_backtest(export, days, plan, facts, interval=step)
-        if report_out is not None:
-            from chatassign.report.html_backtest import render_backtest_html
+    plan = backtest_plan(plan)
+    read_mapping = load_mapping(mapping)
+    export = read_export(history, read_mapping, skip_bad_rows=skip_bad_rows)
+    workload = plan.workload
+    days = recorded_days(
+        export,
+        read_mapping.timezone,
+        day=chosen_day,
+        starts_at=workload.starts_at,
+        horizon=workload.horizon,
+    )
+    with progress_bar([plan]) as progress:
+        facts = simulate(plan, progress=progress)
+    result = run_backtest(export, days, plan, facts, interval=step)
+    if report_out is not None:
+        from chatassign.report.html_backtest import render_backtest_html
 
-            args = [str(scenario), "--history", str(history), "--mapping", str(mapping)]
-            args += [] if day is None else ["--day", day]
-            args += ["--interval", interval, "--seed", str(plan.seed)]
-            args += ["--replications", str(plan.replications)]
-            args += [arg for item in sets or () for arg in ("--set", item)]
-            args += ["--skip-bad-rows"] if skip_bad_rows else []
-            html = render_backtest_html(result, command=command_line("backtest", args))
-            write_report(report_out, html, render_backtest_json(result))
-        BACKTEST_OUTPUT.emit(result, output_format, out, stdout_console())
-    except ChatAssignError as error:
-        raise fail(error) from None
+        args = [str(scenario), "--history", str(history), "--mapping", str(mapping)]
+        args += [] if day is None else ["--day", day]
+        args += ["--interval", interval, "--seed", str(plan.seed)]
+        args += ["--replications", str(plan.replications)]
+        args += [arg for item in sets or () for arg in ("--set", item)]
+        args += ["--skip-bad-rows"] if skip_bad_rows else []
+        html = render_backtest_html(result, command=command_line("backtest", args))
+        write_report(report_out, html, render_backtest_json(result))
+    BACKTEST_OUTPUT.emit(result, output_format, out, stdout_console())
 
 
 def _interval(text: str) -> float:

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from chatassign.analysis.comparison import compare
-from chatassign.cli.app import QuietOption, VersionOption, app, fail, stdout_console
+from chatassign.cli.app import QuietOption, VersionOption, app, stdout_console
 from chatassign.cli.options import (
     CAP_HELP,
     OUTPUT_HELP,
@@ -34,7 +34,6 @@ from chatassign.cli.options import (
 from chatassign.cli.output import OutputFile, open_output, output_file
 from chatassign.cli.replay import MappingOption, ReplayOption, replay_arms
 from chatassign.cli.simulate import progress_bar
-from chatassign.errors import ChatAssignError
 from chatassign.experiments.arms import (
     Arm,
     ArmRun,
@@ -121,48 +120,45 @@ def compare_command(
 
     Example: chatassign compare --methods round-robin,balanced --report acme.html
     """
-    try:
-        caps = parse_caps(cap)
-        chosen: tuple[Method | None, ...] = (
-            (None,) if caps and methods is None else parse_methods(methods)
+    caps = parse_caps(cap)
+    chosen: tuple[Method | None, ...] = (
+        (None,) if caps and methods is None else parse_methods(methods)
+    )
+    out = checked_output("--output", output)
+    trace_out = None if trace is None else output_file("--trace", trace, bare=False)
+    report_out = report_files(report)
+    if report_out is not None:
+        require_report_extra()
+    settings = Settings(
+        overrides=parse_sets(sets),
+        seed=seed,
+        replications=replications,
+        horizon=parse_horizon(horizon),
+        queue_samples=report_out is not None,
+    )
+    planned = replay_arms(
+        plan_arms(read_source(scenario), arms_of(chosen, caps), settings), replay, mapping
+    )
+    runs = _run(planned, trace_out)
+    threshold = runs[0].plan.workload.service_level_threshold
+    comparison = compare([(run.label, run.facts) for run in runs], threshold=threshold)
+    data = ComparisonReport(arms_report(runs), comparison)
+    if report_out is not None:
+        plan = runs[0].plan
+        chosen_args = [] if methods is None else ["--methods", methods]
+        args = reproduce_arguments(
+            scenario,
+            chosen_args,
+            plan,
+            horizon=horizon,
+            sets=sets,
+            cap=cap,
+            replay=replay,
+            mapping=mapping,
         )
-        out = checked_output("--output", output)
-        trace_out = None if trace is None else output_file("--trace", trace, bare=False)
-        report_out = report_files(report)
-        if report_out is not None:
-            require_report_extra()
-        settings = Settings(
-            overrides=parse_sets(sets),
-            seed=seed,
-            replications=replications,
-            horizon=parse_horizon(horizon),
-            queue_samples=report_out is not None,
-        )
-        planned = replay_arms(
-            plan_arms(read_source(scenario), arms_of(chosen, caps), settings), replay, mapping
-        )
-        runs = _run(planned, trace_out)
-        threshold = runs[0].plan.workload.service_level_threshold
-        comparison = compare([(run.label, run.facts) for run in runs], threshold=threshold)
-        data = ComparisonReport(arms_report(runs), comparison)
-        if report_out is not None:
-            plan = runs[0].plan
-            chosen_args = [] if methods is None else ["--methods", methods]
-            args = reproduce_arguments(
-                scenario,
-                chosen_args,
-                plan,
-                horizon=horizon,
-                sets=sets,
-                cap=cap,
-                replay=replay,
-                mapping=mapping,
-            )
-            html = render_html(data, runs, command=command_line("compare", args))
-            write_report(report_out, html, render_comparison_json(data))
-        COMPARISON_OUTPUT.emit(data, output_format, out, stdout_console())
-    except ChatAssignError as error:
-        raise fail(error) from None
+        html = render_html(data, runs, command=command_line("compare", args))
+        write_report(report_out, html, render_comparison_json(data))
+    COMPARISON_OUTPUT.emit(data, output_format, out, stdout_console())
 
 
 def _run(

@@ -13,10 +13,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from chatassign.cli.app import QuietOption, VersionOption, app, fail, stdout_console
+from chatassign.cli.app import QuietOption, VersionOption, app, stdout_console
 from chatassign.cli.options import write_file
 from chatassign.cli.output import output_file
-from chatassign.errors import ChatAssignError, UsageError
+from chatassign.errors import UsageError
 from chatassign.history.desk import fit_files
 from chatassign.history.fit import FitOptions
 from chatassign.workload.quantities import format_duration, parse_duration
@@ -87,23 +87,20 @@ def fit_command(
 
     Example: chatassign fit chats.csv.gz --mapping map.yaml --output desk.yaml
     """
-    try:
-        options = FitOptions(
-            interval=_duration("--interval", interval, minimum=60),
-            day=day.strip().lower() if day.strip().lower() in ("weekday", "whole") else day,
-            idle_gap=_duration("--idle-gap", idle_gap, minimum=0),
-        )
-        target = output_file("--output", output)
-        fitted = fit_files(
-            export, mapping, workspace=workspace, options=options, skip_bad_rows=skip_bad_rows
-        )
-        write_file(target, fitted.text)
-        if output_format is FitFormat.JSON:
-            typer.echo(json.dumps(fitted.report, indent=2, ensure_ascii=False))
-        else:
-            print_fit_report(fitted.report, stdout_console())
-    except ChatAssignError as error:
-        raise fail(error) from None
+    options = FitOptions(
+        interval=_duration("--interval", interval, minimum=60),
+        day=day.strip().lower() if day.strip().lower() in ("weekday", "whole") else day,
+        idle_gap=_duration("--idle-gap", idle_gap, minimum=0),
+    )
+    target = output_file("--output", output)
+    fitted = fit_files(
+        export, mapping, workspace=workspace, options=options, skip_bad_rows=skip_bad_rows
+    )
+    write_file(target, fitted.text)
+    if output_format is FitFormat.JSON:
+        typer.echo(json.dumps(fitted.report, indent=2, ensure_ascii=False))
+    else:
+        print_fit_report(fitted.report, stdout_console())
 
 
 def _duration(option: str, text: str, *, minimum: float) -> float:

@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
 
 from chatassign.analysis.metrics import SimulationReport
-from chatassign.cli.app import QuietOption, VersionOption, app, fail, notice_console, stdout_console
+from chatassign.cli.app import QuietOption, VersionOption, app, notice_console, stdout_console
 from chatassign.cli.options import (
     CAP_HELP,
     OUTPUT_HELP,
@@ -32,7 +32,7 @@ from chatassign.cli.options import (
 )
 from chatassign.cli.output import OutputFile, open_output, output_file
 from chatassign.cli.replay import MappingOption, ReplayOption, replay_arms
-from chatassign.errors import ChatAssignError, UsageError
+from chatassign.errors import UsageError
 from chatassign.experiments.arms import (
     Arm,
     ArmRun,
@@ -121,47 +121,44 @@ def simulate_command(
     Example: chatassign simulate --method round-robin --set
     workload.arrivals.helpbot.rate=200/h --report day.html
     """
-    try:
-        caps = parse_caps(cap)
-        if trace is not None and len(caps) > 1:
-            raise UsageError("--trace records one run; give a single --cap with it")
-        out = checked_output("--output", output)
-        trace_out = None if trace is None else output_file("--trace", trace, bare=False)
-        report_out = report_files(report)
-        if report_out is not None:
-            require_report_extra()
-        settings = Settings(
-            overrides=parse_sets(sets),
-            seed=seed,
-            replications=replications,
-            horizon=parse_horizon(horizon),
-            queue_samples=report_out is not None,
+    caps = parse_caps(cap)
+    if trace is not None and len(caps) > 1:
+        raise UsageError("--trace records one run; give a single --cap with it")
+    out = checked_output("--output", output)
+    trace_out = None if trace is None else output_file("--trace", trace, bare=False)
+    report_out = report_files(report)
+    if report_out is not None:
+        require_report_extra()
+    settings = Settings(
+        overrides=parse_sets(sets),
+        seed=seed,
+        replications=replications,
+        horizon=parse_horizon(horizon),
+        queue_samples=report_out is not None,
+    )
+    chosen = _method(method)
+    planned = replay_arms(
+        plan_arms(read_source(scenario), arms_of([chosen], caps), settings), replay, mapping
+    )
+    runs = _run(planned, trace_out)
+    result = arms_report(runs)
+    if report_out is not None:
+        plan = runs[0].plan
+        chosen_args = [] if method is None else ["--method", method]
+        args = reproduce_arguments(
+            scenario,
+            chosen_args,
+            plan,
+            horizon=horizon,
+            sets=sets,
+            cap=cap,
+            replay=replay,
+            mapping=mapping,
         )
-        chosen = _method(method)
-        planned = replay_arms(
-            plan_arms(read_source(scenario), arms_of([chosen], caps), settings), replay, mapping
-        )
-        runs = _run(planned, trace_out)
-        result = arms_report(runs)
-        if report_out is not None:
-            plan = runs[0].plan
-            chosen_args = [] if method is None else ["--method", method]
-            args = reproduce_arguments(
-                scenario,
-                chosen_args,
-                plan,
-                horizon=horizon,
-                sets=sets,
-                cap=cap,
-                replay=replay,
-                mapping=mapping,
-            )
-            command = command_line("simulate", args)
-            html = render_simulation_html(result, runs, command=command)
-            write_report(report_out, html, render_json(result))
-        SIMULATION_OUTPUT.emit(result, output_format, out, stdout_console())
-    except ChatAssignError as error:
-        raise fail(error) from None
+        command = command_line("simulate", args)
+        html = render_simulation_html(result, runs, command=command)
+        write_report(report_out, html, render_json(result))
+    SIMULATION_OUTPUT.emit(result, output_format, out, stdout_console())
 
 
 def _method(text: str | None) -> Method | None:

@@ -22,7 +22,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from chatassign.cli.app import QuietOption, VersionOption, app, fail, notice_console, stdout_console
+from chatassign.cli.app import QuietOption, VersionOption, app, notice_console, stdout_console
 from chatassign.cli.options import (
     REPORT_HELP,
     SCENARIO_HELP,
@@ -34,7 +34,7 @@ from chatassign.cli.options import (
     write_report,
 )
 from chatassign.cli.output import OutputFile
-from chatassign.errors import ChatAssignError, ClusterLostError, LimitError, UsageError
+from chatassign.errors import ClusterLostError, LimitError, UsageError
 from chatassign.experiments.execution import (
     CountingExecutor,
     Executor,
@@ -181,79 +181,76 @@ def sweep_command(
 
     Example: chatassign sweep --vary staff.billing=2..6 --vary method=balanced,round-robin
     """
+    if not vary:
+        raise UsageError("give at least one --vary KEY=V1,V2,...")
+    out = checked_output("--output", output)
+    journal_out = _journal_file(out)
+    if resume and journal_out is None:
+        raise UsageError("--resume needs --output FILE (the journal is beside it)")
+    report_out = report_files(report)
+    if report_out is not None:
+        require_report_extra()
+    axes = parse_axes(vary, replications=replications)
+    source = read_source(scenario)
+    base_overrides = parse_overrides(overrides or [])
+    variants = Variants(
+        build_scenario(source, base_overrides),
+        source,
+        base_overrides,
+        seed=seed,
+        replications=replications,
+        horizon=parse_horizon(horizon),
+    )
+    measures = tuple(dict.fromkeys(measure or ()))
+    for name in measures:
+        problem = scoped_measure_error(name, variants.base)
+        if problem is not None:
+            raise UsageError(f"--measure {name}: {problem}")
+    for axis in axes:
+        if axis.key.startswith("staff."):
+            team = axis.key.removeprefix("staff.")
+            for note in shared_pool_notes(variants.base.workspace, team):
+                notice_console().print(f"note: {note}", soft_wrap=True)
+    journal = None
+    if journal_out is not None:
+        text = read_text(source.path, file=source.file)[0] or ""
+        identity = sweep_identity(text, variants, axes, measures)
+        journal = Journal(journal_out.target, identity, width=len(MEASURES) + len(measures))
     try:
-        if not vary:
-            raise UsageError("give at least one --vary KEY=V1,V2,...")
-        out = checked_output("--output", output)
-        journal_out = _journal_file(out)
-        if resume and journal_out is None:
-            raise UsageError("--resume needs --output FILE (the journal is beside it)")
-        report_out = report_files(report)
-        if report_out is not None:
-            require_report_extra()
-        axes = parse_axes(vary, replications=replications)
-        source = read_source(scenario)
-        base_overrides = parse_overrides(overrides or [])
-        variants = Variants(
-            build_scenario(source, base_overrides),
-            source,
-            base_overrides,
-            seed=seed,
-            replications=replications,
-            horizon=parse_horizon(horizon),
-        )
-        measures = tuple(dict.fromkeys(measure or ()))
-        for name in measures:
-            problem = scoped_measure_error(name, variants.base)
-            if problem is not None:
-                raise UsageError(f"--measure {name}: {problem}")
-        for axis in axes:
-            if axis.key.startswith("staff."):
-                team = axis.key.removeprefix("staff.")
-                for note in shared_pool_notes(variants.base.workspace, team):
-                    notice_console().print(f"note: {note}", soft_wrap=True)
-        journal = None
-        if journal_out is not None:
-            text = read_text(source.path, file=source.file)[0] or ""
-            identity = sweep_identity(text, variants, axes, measures)
-            journal = Journal(journal_out.target, identity, width=len(MEASURES) + len(measures))
-        try:
-            with (
-                open_executor(workers, cluster) as executor,
-                _progress_bar("sweeping") as progress,
-            ):
-                result = run_sweep(
-                    variants,
-                    axes,
-                    executor,
-                    journal=journal,
-                    resume=resume,
-                    progress=progress,
-                    measures=measures,
-                )
-        except ClusterLostError as error:
-            if journal_out is None:
-                raise
-            raise ClusterLostError(
-                f"{error}; the finished ones are in {journal_out.path}: "
-                "run the same command with --resume to go on from them"
-            ) from None
-        if report_out is not None:
-            args = _reproduce_arguments(scenario, vary, overrides, result, horizon=horizon)
-            html = render_sweep_html(
-                result,
-                command=command_line("sweep", args),
-                settings=_sweep_settings(result, overrides, horizon=horizon),
+        with (
+            open_executor(workers, cluster) as executor,
+            _progress_bar("sweeping") as progress,
+        ):
+            result = run_sweep(
+                variants,
+                axes,
+                executor,
+                journal=journal,
+                resume=resume,
+                progress=progress,
+                measures=measures,
             )
-            write_report(report_out, html, render_sweep_json(result))
-        texts = {
-            SweepFormat.CSV: render_sweep_csv,
-            SweepFormat.JSON: render_sweep_json,
-            SweepFormat.MARKDOWN: render_sweep_markdown,
-        }
-        _emit_result(result, texts.get(output_format), render_sweep_table, out)
-    except ChatAssignError as error:
-        raise fail(error) from None
+    except ClusterLostError as error:
+        if journal_out is None:
+            raise
+        raise ClusterLostError(
+            f"{error}; the finished ones are in {journal_out.path}: "
+            "run the same command with --resume to go on from them"
+        ) from None
+    if report_out is not None:
+        args = _reproduce_arguments(scenario, vary, overrides, result, horizon=horizon)
+        html = render_sweep_html(
+            result,
+            command=command_line("sweep", args),
+            settings=_sweep_settings(result, overrides, horizon=horizon),
+        )
+        write_report(report_out, html, render_sweep_json(result))
+    texts = {
+        SweepFormat.CSV: render_sweep_csv,
+        SweepFormat.JSON: render_sweep_json,
+        SweepFormat.MARKDOWN: render_sweep_markdown,
+    }
+    _emit_result(result, texts.get(output_format), render_sweep_table, out)
 
 
 WIDE_TABLE = 120
@@ -354,38 +351,33 @@ def staff_command(
 
     Example: chatassign staff --target "service_level>=0.8" --team billing
     """
-    try:
-        if not target or not team:
-            raise UsageError("give at least one --target and one --team")
-        targets = [parse_target(text) for text in target]
-        if max_replications < 3:
-            raise UsageError("--max-replications must be at least 3")
-        if max_replications > MAX_REPLICATIONS:
-            raise LimitError(f"--max-replications: {replications_problem(max_replications)}")
-        out = checked_output("--output", output)
-        source = read_source(scenario)
-        base = build_scenario(source, parse_overrides(overrides or []))
-        settings = StaffingSettings(
-            seed=seed,
-            horizon=parse_horizon(horizon),
-            replications=replications,
-            max_replications=max_replications,
-        )
-        with open_executor(workers, cluster) as opened, _progress_bar("sizing") as progress:
-            executor: Executor = opened
-            if progress is not None:
-                executor = CountingExecutor(opened, progress)
-            report = staffing_report(
-                base, team, targets, executor, settings, by_interval=by_interval
-            )
-        texts = {
-            StaffFormat.JSON: render_staffing_json,
-            StaffFormat.MARKDOWN: render_staffing_markdown,
-            StaffFormat.CSV: render_staffing_csv,
-        }
-        _emit_result(report, texts.get(output_format), render_staffing_table, out)
-    except ChatAssignError as error:
-        raise fail(error) from None
+    if not target or not team:
+        raise UsageError("give at least one --target and one --team")
+    targets = [parse_target(text) for text in target]
+    if max_replications < 3:
+        raise UsageError("--max-replications must be at least 3")
+    if max_replications > MAX_REPLICATIONS:
+        raise LimitError(f"--max-replications: {replications_problem(max_replications)}")
+    out = checked_output("--output", output)
+    source = read_source(scenario)
+    base = build_scenario(source, parse_overrides(overrides or []))
+    settings = StaffingSettings(
+        seed=seed,
+        horizon=parse_horizon(horizon),
+        replications=replications,
+        max_replications=max_replications,
+    )
+    with open_executor(workers, cluster) as opened, _progress_bar("sizing") as progress:
+        executor: Executor = opened
+        if progress is not None:
+            executor = CountingExecutor(opened, progress)
+        report = staffing_report(base, team, targets, executor, settings, by_interval=by_interval)
+    texts = {
+        StaffFormat.JSON: render_staffing_json,
+        StaffFormat.MARKDOWN: render_staffing_markdown,
+        StaffFormat.CSV: render_staffing_csv,
+    }
+    _emit_result(report, texts.get(output_format), render_staffing_table, out)
 
 
 def _reproduce_arguments(

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from chatassign.cli.app import ExitCode, QuietOption, VersionOption, app, fail, stdout_console
+from chatassign.cli.app import ExitCode, QuietOption, VersionOption, app, stdout_console
 from chatassign.cli.excerpt import excerpt, source_lines
 from chatassign.errors import UsageError
 from chatassign.scenario import Problem, check_scenario_file, scenario_json_schema
@@ -59,10 +59,7 @@ def validate(
 
     Example: chatassign validate scenarios/ --format github --strict
     """
-    try:
-        files = collect_scenario_files(paths)
-    except UsageError as error:
-        raise fail(error) from None
+    files = collect_scenario_files(paths)
     results = [(file, check_scenario_file(file)) for file in files]
     problems = [problem for _, found in results for problem in found]
     console = stdout_console()

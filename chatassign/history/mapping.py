@@ -16,8 +16,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import ErrorDetails
 
-from chatassign.errors import ExportError
-from chatassign.scenario.problems import Problem, Severity, sorted_problems
+from chatassign.errors import ExportError, Problem, Severity, sorted_problems
 from chatassign.scenario.yamlsource import FieldPath, SourceMap, format_path, parse_yaml, read_text
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from chatassign.analysis.comparison import Row, headline
 from chatassign.analysis.facts import ReplicationFacts
 from chatassign.analysis.metrics import SimulationReport
-from chatassign.errors import UsageError
+from chatassign.errors import MissingReportExtraError
 from chatassign.experiments.arms import ArmRun
 from chatassign.report.comparison import (
     ComparisonReport,
@@ -71,10 +71,6 @@ def say_all_zero(ax: Axes, message: str) -> None:
     """Instead of a chart of zeros (and a meaningless axis), say what the zeros mean."""
     ax.set_axis_off()
     ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, fontsize=11)
-
-
-class MissingReportExtraError(UsageError):
-    """``--report`` was asked for but matplotlib or Jinja2 is not installed (exit 2)."""
 
 
 def require_report_extra() -> None:
@@ -440,7 +436,6 @@ __all__ = [
     "PALETTE",
     "REPORT_EXTRA",
     "Chart",
-    "MissingReportExtraError",
     "SeriesStyle",
     "charts",
     "draw_svg",

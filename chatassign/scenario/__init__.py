@@ -13,18 +13,18 @@ The only package that knows YAML. Public API:
 
 from __future__ import annotations
 
+from chatassign.errors import (
+    InvalidScenarioError,
+    MissingScenarioFileError,
+    Problem,
+    Severity,
+)
 from chatassign.scenario.loader import (
     check_scenario_file,
     load_scenario,
     read_document,
     read_scenario,
     scenario_from_document,
-)
-from chatassign.scenario.problems import (
-    InvalidScenarioError,
-    MissingScenarioFileError,
-    Problem,
-    Severity,
 )
 from chatassign.scenario.schema import example_scenario_path, scenario_json_schema
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence, Sized
 from dataclasses import dataclass, field
 
 from chatassign import limits
+from chatassign.errors import Problem, Severity
 from chatassign.model import (
     ADMIN_ROLE,
     KNOWN_PERMISSIONS,
@@ -20,7 +21,6 @@ from chatassign.model import (
 )
 from chatassign.scenario.convert import to_target
 from chatassign.scenario.models import ScenarioModel, TargetModel
-from chatassign.scenario.problems import Problem, Severity
 from chatassign.scenario.yamlsource import FieldPath, SourceMap, format_path
 
 

@@ -7,16 +7,16 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from chatassign.scenario.checks import Findings, check_workspace
-from chatassign.scenario.convert import to_scenario, to_workspace
-from chatassign.scenario.models import CLOCK_START, ScenarioModel
-from chatassign.scenario.problems import (
+from chatassign.errors import (
     InvalidScenarioError,
     MissingScenarioFileError,
     Problem,
     Severity,
     sorted_problems,
 )
+from chatassign.scenario.checks import Findings, check_workspace
+from chatassign.scenario.convert import to_scenario, to_workspace
+from chatassign.scenario.models import CLOCK_START, ScenarioModel
 from chatassign.scenario.pruning import validate_pruned
 from chatassign.scenario.schema_errors import schema_problems
 from chatassign.scenario.workload_checks import check_workload

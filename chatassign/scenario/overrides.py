@@ -33,7 +33,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from chatassign.errors import ScenarioError, UsageError
+from chatassign.errors import InvalidOverrideError, OverrideUsageError
 from chatassign.scenario import (
     InvalidScenarioError,
     MissingScenarioFileError,
@@ -82,22 +82,6 @@ class Override:
     def label(self) -> str:
         """How messages name it: ``--set KEY=VALUE``."""
         return f"{self.option} {self.argument}"
-
-
-class InvalidOverrideError(ScenarioError):
-    """An override sets a value the file's rules reject: invalid input, exit code 1.
-
-    ``problems`` are the validation problems it caused (empty for an override that
-    cannot be read or applied at all: see :class:`OverrideUsageError`).
-    """
-
-    def __init__(self, message: str, problems: Iterable[Problem] = ()) -> None:
-        super().__init__(message)
-        self.problems = tuple(problems)
-
-
-class OverrideUsageError(InvalidOverrideError, UsageError):
-    """An override that is not ``KEY=VALUE`` or names a key that does not exist (exit 2)."""
 
 
 def parse_override(argument: str, *, option: str = "--set") -> Override:
@@ -383,9 +367,7 @@ def load_scenario(path: Path | None = None, overrides: Sequence[Override] = ()) 
 
 __all__ = [
     "CAP_KEY",
-    "InvalidOverrideError",
     "Override",
-    "OverrideUsageError",
     "ScenarioSource",
     "apply_overrides",
     "build_scenario",

@@ -9,8 +9,8 @@ import typing
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from chatassign.errors import Problem, Severity
 from chatassign.scenario.models import FIELD_NAMES, UNION_TAGS, ScenarioModel
-from chatassign.scenario.problems import Problem, Severity
 from chatassign.scenario.yamlsource import FieldPath, SourceMap, format_path
 
 _OWN_CODES = frozenset(

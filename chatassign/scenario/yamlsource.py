@@ -23,7 +23,7 @@ from typing import TypeAlias
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from chatassign.scenario.problems import Problem, Severity
+from chatassign.errors import Problem, Severity
 from chatassign.scenario.yaml_syntax import explain_syntax_error
 
 YamlValue: TypeAlias = "bool | int | float | str | list[YamlValue] | dict[str, YamlValue] | None"
