@@ -35,6 +35,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
+from chatassign.analysis.monotone import first_true
+
 _TAIL_CUTOFF = 45.0
 """Stop summing the chain when a term (and its geometric tail) is below e^-45 of the mode."""
 
@@ -255,27 +257,10 @@ def servers_needed(
     _check_rate("arrival_rate", arrival_rate)
     _check_rate("service_rate", service_rate)
     low = 1 if patience_rate is not None else math.floor(arrival_rate / service_rate) + 1
-    return _first_true(meets, low)
-
-
-def _first_true(predicate: Callable[[int], bool], low: int) -> int:
-    """The smallest n ≥ low with predicate(n), for a predicate false then true."""
-    if predicate(low):
-        return low
-    step = 1
-    while not predicate(low + step):
-        low += step
-        step *= 2
-        if low > _MAX_SEARCH_SERVERS:
-            raise ValueError(f"target not reached with {_MAX_SEARCH_SERVERS} servers")
-    high = low + step  # predicate(low) is false, predicate(high) is true
-    while high - low > 1:
-        middle = (low + high) // 2
-        if predicate(middle):
-            high = middle
-        else:
-            low = middle
-    return high
+    found = first_true(meets, low, limit=_MAX_SEARCH_SERVERS)
+    if found is None:
+        raise ValueError(f"target not reached with {_MAX_SEARCH_SERVERS} servers")
+    return found
 
 
 def _erlang_a_log_weights(

@@ -203,14 +203,10 @@ def _expected_handoffs(plan: SimulationPlan) -> float:
     if plan.recorded is not None:
         return float(len(plan.recorded) * plan.replications)
     workload = plan.workload
-    total = 0.0
-    for stream in workload.arrivals:
-        start = 0.0
-        for segment in stream.schedule:
-            end = min(segment.until, workload.horizon)
-            if end > start:
-                total += segment.rate * (end - start) * stream.handoff_probability
-            start = end
+    total = sum(
+        stream.expected_arrivals(0.0, workload.horizon) * stream.handoff_probability
+        for stream in workload.arrivals
+    )
     return total * plan.replications
 
 

@@ -14,6 +14,7 @@ from chatassign.scenario.convert import rate_schedule
 from chatassign.scenario.models import ArrivalModel, ScenarioModel, WorkloadModel
 from chatassign.scenario.yamlsource import FieldPath
 from chatassign.workload.quantities import format_duration, format_moment
+from chatassign.workload.values import arrivals_between
 
 BRIEFLY_ONLINE = 0.1
 """Share of the measured window below which a pool that is online at all is reported."""
@@ -44,12 +45,7 @@ def check_traffic(model: ScenarioModel, workspace: Workspace, findings: Findings
 
 def expected_arrivals(arrival: ArrivalModel, horizon: float) -> float:
     """Customers expected to reach the AI agent in [0, ``horizon``) seconds."""
-    expected, start = 0.0, 0.0
-    for segment in rate_schedule(arrival):
-        end = min(segment.until, horizon)
-        expected += max(end - start, 0.0) * segment.rate
-        start = end
-    return expected
+    return arrivals_between(rate_schedule(arrival), 0.0, horizon)
 
 
 def _check_ai_time(

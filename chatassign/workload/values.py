@@ -7,7 +7,7 @@ rates are per second. Standard library only.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import NamedTuple
@@ -23,6 +23,21 @@ class RateSegment:
 
     until: float
     rate: float
+
+
+def arrivals_between(schedule: Iterable[RateSegment], start: float, end: float) -> float:
+    """Arrivals expected in [``start``, ``end``): the piecewise-constant rate integrated.
+
+    The one integration of a rate schedule over time: the progress total of
+    ``simulate``, the traffic checks of ``validate`` and the Erlang start of ``staff``.
+    """
+    total, previous = 0.0, 0.0
+    for segment in schedule:
+        low, high = max(previous, start), min(segment.until, end)
+        if high > low:
+            total += segment.rate * (high - low)
+        previous = segment.until
+    return total
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +89,10 @@ class ArrivalStream:
             if parameters.language == language:
                 return parameters
         return None
+
+    def expected_arrivals(self, start: float, end: float) -> float:
+        """Customers expected to reach the AI agent in [``start``, ``end``) seconds."""
+        return arrivals_between(self.schedule, start, end)
 
     def rate_at(self, t: float) -> float:
         """The arrival rate in force at time ``t`` (per second)."""

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from chatassign.analysis.analytic import erlang_a, erlang_c
+from chatassign.analysis.monotone import first_true
 from chatassign.errors import TargetNotReachableError, UsageError
 from chatassign.experiments.staffing.targets import Target
 from chatassign.workload.values import ArrivalStream, Scenario, Workload
@@ -103,29 +104,12 @@ def _analytic_meets(
 
 def smallest_size(meets: Callable[[int], bool]) -> int:
     """The smallest n ≥ 1 with meets(n), for a predicate false then true."""
-    if meets(1):
-        return 1
-    low, step = 1, 1
-    while not meets(low + step):
-        low += step
-        step *= 2
-        if low > MAX_AGENTS:
-            raise TargetNotReachableError(
-                f"the targets are not met by the Erlang model with {MAX_AGENTS} agents"
-            )
-    high = low + step
-    return bisect_size(meets, low, high)
-
-
-def bisect_size(meets: Callable[[int], bool], low: int, high: int) -> int:
-    """The smallest n in (low, high] with meets(n), given not meets(low) and meets(high)."""
-    while high - low > 1:
-        middle = (low + high) // 2
-        if meets(middle):
-            high = middle
-        else:
-            low = middle
-    return high
+    found = first_true(meets, 1, limit=MAX_AGENTS)
+    if found is None:
+        raise TargetNotReachableError(
+            f"the targets are not met by the Erlang model with {MAX_AGENTS} agents"
+        )
+    return found
 
 
 def require_workload(scenario: Scenario) -> Workload:
@@ -168,11 +152,5 @@ def _team_traffic(scenario: Scenario, team: str) -> tuple[float, float, float | 
 
 def mean_handoff_rate(stream: ArrivalStream, start: float, end: float) -> float:
     """The handed-off rate averaged over [start, end)."""
-    covered = 0.0
-    previous = 0.0
-    for segment in stream.schedule:
-        low, high = max(previous, start), min(segment.until, end)
-        if high > low:
-            covered += segment.rate * (high - low)
-        previous = segment.until
+    covered = stream.expected_arrivals(start, end)
     return covered / (end - start) * stream.handoff_probability if end > start else 0.0

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from chatassign.analysis.metrics import Estimate
+from chatassign.analysis.monotone import first_true_between
 from chatassign.errors import TargetNotReachableError, UsageError
 from chatassign.experiments.execution import Executor, Task
 from chatassign.experiments.measures import Measures, combine, scoped_measure_error
@@ -17,7 +18,6 @@ from chatassign.experiments.staffing.bottleneck import bottleneck_reason
 from chatassign.experiments.staffing.estimate import (
     MAX_AGENTS,
     ErlangStart,
-    bisect_size,
     erlang_start,
     require_workload,
 )
@@ -154,7 +154,7 @@ def _search_team(
             high = low
             step *= 2
             low = high - step
-        return bisect_size(met, max(low, 0), high)  # 0 agents never meet a target
+        return first_true_between(met, max(low, 0), high)  # 0 agents never meet a target
     low, step, anchor, stalls = start, 1, first, 0
     while True:
         high = low + step
@@ -162,7 +162,7 @@ def _search_team(
             raise TargetNotReachableError(f"the targets are not met with {MAX_AGENTS} agents")
         current = evaluate(high)
         if meets(current):
-            return bisect_size(met, low, high)
+            return first_true_between(met, low, high)
         if progressed(anchor, current, targets):
             anchor, stalls = current, 0
         else:
