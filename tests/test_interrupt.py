@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import concurrent.futures.process
+import multiprocessing
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
+
+from chatassign.simulation.parallel import worker_pool
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
 
@@ -95,3 +100,52 @@ def test_a_stop_signal_leaves_no_process_and_no_file(
     assert not _group_alive(process.pid), "a worker process outlived the command"
     # No output and no temporary file; a sweep keeps its journal, for --resume.
     assert [p.name for p in tmp_path.iterdir() if p.name != "out.journal.jsonl"] == []
+
+
+def _sleep(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def _manager_threads_alive() -> list[threading.Thread]:
+    return [
+        t
+        for t in threading.enumerate()
+        if isinstance(t, concurrent.futures.process._ExecutorManagerThread) and t.is_alive()
+    ]
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="fork")
+def test_a_stop_inside_the_pool_ends_its_manager_thread_before_going_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Left running, the pool's manager thread races concurrent.futures' exit hook,
+    which then writes to a closed pipe and prints a traceback (seen in CI, on a loaded
+    machine: here the manager's clean-up is slowed down to make that window wide)."""
+    manager_class = concurrent.futures.process._ExecutorManagerThread
+    clean_up = manager_class.join_executor_internals
+
+    def slow_clean_up(self: concurrent.futures.process._ExecutorManagerThread) -> None:
+        time.sleep(1.0)
+        clean_up(self)
+
+    monkeypatch.setattr(manager_class, "join_executor_internals", slow_clean_up)
+    assert _manager_threads_alive() == []
+    futures: list[concurrent.futures.Future[float]] = []
+    with pytest.raises(KeyboardInterrupt):
+        _stop_a_busy_pool(futures)
+    assert _manager_threads_alive() == []
+    assert len(futures) == 4
+    assert all(f.done() for f in futures)
+
+
+def _nothing() -> None:
+    pass
+
+
+def _stop_a_busy_pool(futures: list[concurrent.futures.Future[float]]) -> None:
+    context = multiprocessing.get_context("fork")
+    with worker_pool(2, context=context, initializer=_nothing, initargs=()) as pool:
+        futures.extend(pool.submit(_sleep, 30.0) for _ in range(4))
+        time.sleep(0.5)  # the workers are busy
+        raise KeyboardInterrupt

@@ -114,7 +114,9 @@ def worker_pool(
         try:
             # ProcessPoolExecutor has no public way to stop running tasks. No
             # cancel_futures: on 3.11 it races the pool's own clean-up of a broken pool.
-            processes = list(pool._processes.values())
+            processes = list((pool._processes or {}).values())
+            # Taken before shutdown(), which forgets it.
+            manager = getattr(pool, "_executor_manager_thread", None)
             for process in processes:
                 process.terminate()
             pool.shutdown(wait=False)
@@ -123,7 +125,6 @@ def worker_pool(
             # concurrent.futures can race it and print a traceback (EBADF).
             for process in processes:
                 process.join(_STOP_GRACE_S)
-            manager = getattr(pool, "_executor_manager_thread", None)
             if isinstance(manager, threading.Thread):
                 manager.join(_STOP_GRACE_S)
         finally:
