@@ -74,6 +74,19 @@ def test_fit_writes_a_scenario_validate_accepts(desk: Path) -> None:
     assert scenario.workload.horizon == 8 * 3600
 
 
+def test_the_documented_chain_fit_then_simulate_works_with_a_bare_name(desk: Path) -> None:
+    """``fit ... --output desk.yaml`` then ``simulate desk.yaml``, as the docs show: the
+    fitted scenario lands where it was named, not under reports/."""
+    assert run("--output", "desk.yaml", "--quiet").exit_code == 0
+    assert (desk / "desk.yaml").is_file()
+    assert not (desk / "reports").exists()
+    simulated = CliRunner().invoke(
+        app, ["simulate", "desk.yaml", "--replications", "1", "--format", "json", "-q"]
+    )
+    assert simulated.exit_code == 0, simulated.output
+    assert json.loads(simulated.stdout)["results"][0]["chats"]["handed_off"] > 0
+
+
 def test_the_report_table_matches_its_golden_file(desk: Path) -> None:
     result = run("--output", "./desk.yaml")
     golden = GOLDEN / "report.txt"

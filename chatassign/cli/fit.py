@@ -42,7 +42,7 @@ def fit_command(
         str,
         typer.Option(
             metavar="DESK.yaml",
-            help="Write the fitted scenario here (a bare name goes under reports/).",
+            help="Write the fitted scenario here, as named (the input of your next command).",
         ),
     ],
     workspace: Annotated[
@@ -92,7 +92,9 @@ def fit_command(
         day=day.strip().lower() if day.strip().lower() in ("weekday", "whole") else day,
         idle_gap=_duration("--idle-gap", idle_gap, minimum=0),
     )
-    target = output_file("--output", output)
+    # The scenario is the input of the next command (simulate desk.yaml), not a report:
+    # it goes where it is named, a bare name included.
+    target = output_file("--output", output, bare=False)
     fitted = fit_files(
         export, mapping, workspace=workspace, options=options, skip_bad_rows=skip_bad_rows
     )
