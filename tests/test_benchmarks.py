@@ -83,3 +83,10 @@ def test_bench_engine_runs_both_sizes() -> None:
 def test_bench_validate_and_sweep_run() -> None:
     assert "files" in bench("bench_validate.py", "--files", "5")
     assert "identical" in bench("bench_sweep.py", "--replications", "1").lower()
+
+
+def test_bench_backtest_runs_each_phase() -> None:
+    out = bench("bench_backtest.py", "--rows", "20000", "--replications", "2")
+    assert "exit 0" in out
+    for phase in ("read the export", "simulate", "figures and ranges", "in-run baseline"):
+        assert phase in out

@@ -48,6 +48,7 @@ COUNT, SHARE, SECONDS, LEVEL = "count", "share", "seconds", "level"
 
 TOTAL_METRICS: tuple[tuple[str, str, str], ...] = (
     ("chats.handed_off", "handed off / day", COUNT),
+    ("chats.unavailable", "unavailable / day (nobody online)", COUNT),
     ("chats.assigned", "assigned / day", COUNT),
     ("chats.abandoned", "abandoned / day", COUNT),
     ("abandon_rate", "abandon rate", SHARE),
@@ -257,6 +258,7 @@ def recorded_side(chats: RecordedChats, *, threshold: float, interval: float, co
     totals = chat_figures(
         chats.wait, chats.abandoned, days=days, threshold=threshold, quantiles=True
     )
+    totals["chats.unavailable"] = 0.0  # every recorded chat reached the queue
     totals["queue.mean_length"] = float(chats.wait.sum()) / chats.windows
     totals["load.mean_open"] = float(chats.duration.sum()) / chats.windows
     teams: dict[str, Values] = {}
@@ -337,6 +339,7 @@ def _summary_values(summary: ReplicationSummary) -> Values:
     counts = summary.counts
     return {
         "chats.handed_off": float(counts["handed_off"]),
+        "chats.unavailable": float(counts["unavailable"]),
         "chats.assigned": float(counts["assigned"]),
         "chats.abandoned": float(counts["abandoned"]),
         "abandon_rate": summary.abandon_rate,
