@@ -295,6 +295,7 @@ def test_no_unmapped_value_reaches_any_output(desk: Path) -> None:
         (["--replications", "1"], "at least 2 replications"),
         (["--interval", "30s"], "--interval: at least"),
         (["--interval", "soon"], "--interval"),
+        (["--interval", "1m", "--set", "workload.horizon=30d"], "more than 2,000 rows"),
         (["--day", "2025-01-01"], "outside the export"),
         (["--day", "someday"], "not weekday, whole or a date"),
     ],
@@ -432,3 +433,15 @@ def test_the_generators_true_desk_backtests_inside_its_ranges(desk: Path) -> Non
     for key in ("chats.handed_off", "abandon_rate", "wait_s.mean", "service_level.value"):
         assert key not in flagged, doc["outside"]
     assert len(flagged) <= 2, doc["outside"]
+
+
+def test_names_the_scenario_and_the_export_disagree_on_are_noted(desk: Path) -> None:
+    text = (desk / "desk.yaml").read_text(encoding="utf-8").replace("techbot", "chatbot")
+    (desk / "renamed.yaml").write_text(text, encoding="utf-8")
+    doc = backtest_json("renamed.yaml", "--replications", "2")
+    assert doc["notes"] == [
+        "the export's AI agent 'techbot' has no arrival stream in the scenario",
+        "the scenario's AI agent 'chatbot' hands off no chat on the recorded days",
+    ]
+    assert doc["recorded"]["by_ai_agent"]["chatbot"]["chats"]["handed_off"] is None
+    assert doc["simulated"]["by_ai_agent"]["techbot"]["chats"]["handed_off"] is None

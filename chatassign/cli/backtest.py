@@ -22,7 +22,13 @@ from chatassign.cli.options import (
 )
 from chatassign.cli.simulate import progress_bar
 from chatassign.errors import UsageError
-from chatassign.history.backtest import Backtest, backtest_plan, recorded_days, run_backtest
+from chatassign.history.backtest import (
+    Backtest,
+    backtest_plan,
+    recorded_days,
+    run_backtest,
+    slots,
+)
 from chatassign.history.export import read_export
 from chatassign.history.mapping import load_mapping
 from chatassign.report.backtest import (
@@ -44,6 +50,8 @@ BACKTEST_OUTPUT = Renderers[Backtest](
 )
 """How ``backtest`` prints in each ``--format``."""
 
+MAX_INTERVALS = 2000
+"""Most rows of the per-interval table (a year in 6-hour rows)."""
 MIN_REPLICATIONS = 2
 """A range needs the spread of at least two simulated days."""
 
@@ -140,6 +148,11 @@ def backtest_command(
     read_mapping = load_mapping(mapping)
     export = read_export(history, read_mapping, skip_bad_rows=skip_bad_rows)
     workload = plan.workload
+    if slots(workload.horizon, step) > MAX_INTERVALS:
+        raise UsageError(
+            f"--interval {interval}: the {format_duration(workload.horizon)} day would have "
+            f"more than {MAX_INTERVALS:,} rows; give a longer interval"
+        )
     days = recorded_days(
         export,
         read_mapping.timezone,

@@ -433,6 +433,8 @@ class Backtest:
     teams: dict[str, dict[str, Figure]]
     ai_agents: dict[str, dict[str, Figure]]
     intervals: list[dict[str, Figure]]
+    notes: tuple[str, ...] = ()
+    """Where the scenario and the export do not describe the same desk (names)."""
 
     @property
     def flagged(self) -> list[tuple[str, Figure]]:
@@ -505,7 +507,27 @@ def run_backtest(
             )
             for k in range(count)
         ],
+        notes=_notes(recorded, plan, mapped=export.mapped),
     )
+
+
+def _notes(recorded: Sides, plan: SimulationPlan, *, mapped: frozenset[str]) -> tuple[str, ...]:
+    """AI agents and teams one side has and the other lacks."""
+    streams = {stream.ai_agent for stream in plan.workload.arrivals}
+    notes = [
+        f"the export's AI agent {name!r} has no arrival stream in the scenario"
+        for name in sorted(set(recorded.ai_agents) - streams)
+    ]
+    notes += [
+        f"the scenario's AI agent {name!r} hands off no chat on the recorded days"
+        for name in sorted(streams - set(recorded.ai_agents))
+    ]
+    if "team" in mapped:
+        notes += [
+            f"the export's team {name!r} is not a team of the scenario"
+            for name in sorted(set(recorded.teams) - set(plan.workspace.teams))
+        ]
+    return tuple(notes)
 
 
 def backtest_plan(plan: SimulationPlan) -> SimulationPlan:
@@ -536,4 +558,5 @@ __all__ = [
     "recorded_chats",
     "recorded_days",
     "run_backtest",
+    "slots",
 ]

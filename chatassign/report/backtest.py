@@ -105,6 +105,7 @@ def backtest_json(backtest: Backtest) -> Json:
             "ignored": backtest.ignored,
             "outside": backtest.outside,
         },
+        "notes": list(backtest.notes),
         "recorded": _whole_side(backtest, "recorded"),
         "simulated": _whole_side(backtest, "simulated"),
         "ranges": _whole_side(backtest, "ranges"),
@@ -244,6 +245,8 @@ def print_backtest(backtest: Backtest, console: Console) -> None:
     console.print(Text(first, style="bold"), soft_wrap=True)
     for line in rest:
         console.print(line, soft_wrap=True)
+    for note in backtest.notes:
+        console.print(Text(f"note: {note}", style="dim"), soft_wrap=True)
     console.print(_figure_table("totals", total_rows(backtest)))
     if backtest.teams:
         console.print(_figure_table("per team", _group_rows(backtest.teams, TEAM_METRICS)))
@@ -262,7 +265,8 @@ def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> lis
 def render_backtest_markdown(backtest: Backtest) -> str:
     """The tables as GitHub Markdown."""
     first, *rest = headline(backtest)
-    lines = [f"## {first}", "", *[f"- {line}" for line in rest], ""]
+    notes = [f"- note: {note}" for note in backtest.notes]
+    lines = [f"## {first}", "", *[f"- {line}" for line in rest], *notes, ""]
     sections = [("Totals", total_rows(backtest))]
     if backtest.teams:
         sections.append(("Per team", _group_rows(backtest.teams, TEAM_METRICS)))

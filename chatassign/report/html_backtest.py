@@ -85,7 +85,7 @@ def render_backtest_html(backtest: Backtest, *, command: str) -> str:
     return page_template("backtest.html.j2").render(
         title=backtest.scenario,
         headline=verdict,
-        settings=settings,
+        settings=[*settings, *(f"note: {note}" for note in backtest.notes)],
         sections=sections,
         legend=LEGEND,
         charts=[_chart(backtest, key, kind) for key, _, kind in INTERVAL_METRICS],
