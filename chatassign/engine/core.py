@@ -50,8 +50,8 @@ from chatassign.model import (
 )
 
 _TEAMSPACE_TARGET: Final = Target(teamspace=True)
-_INF = math.inf
-_EARLIEST = -1.7976931348623157e308
+_INF: Final = math.inf
+_EARLIEST: Final = -1.7976931348623157e308
 """Below every finite time: the engine's clock before its first operation."""
 
 _AUTO: Final = Origin.AUTO
@@ -201,11 +201,11 @@ class Engine:
         if not isinstance(chat, Chat):
             raise EngineError(f"handoff needs a Chat(id, ai_agent, language), not {chat!r}")
         chat_id = chat[0]
-        if chat_id.__class__ is not int and chat_id.__class__ is not str:
+        if type(chat_id) is not int and type(chat_id) is not str:
             _refuse_id("a chat id", chat_id)
         if chat_id in self._chats:
             raise EngineError(f"chat {chat_id!r} was already handed off")
-        by_language = self._routes.get(chat[1]) if chat[1].__class__ is str else None
+        by_language = self._routes.get(chat[1]) if type(chat[1]) is str else None
         route = by_language.get(chat[2]) if by_language is not None else None
         if route is None:
             route = self._route(chat[1], chat[2])
@@ -236,7 +236,9 @@ class Engine:
     def close(self, chat_id: ChatId, now: float) -> tuple[Assignment, ...]:
         """The assignee closes the chat; the slot frees and the queue drains."""
         now = self._valid_now(now)
-        live = self._chats.pop(chat_id, None) if chat_id.__class__ in _ID_TYPES else None
+        chat_type = type(chat_id)
+        is_id = chat_type is int or chat_type is str  # not a bool, not anything unhashable
+        live = self._chats.pop(chat_id, None) if is_id else None
         if live is None:
             raise EngineError(f"chat {chat_id!r} is not pending or open")
         agent = live.agent
@@ -351,7 +353,7 @@ class Engine:
         if isinstance(team_ids, str):
             raise EngineError(f"team_ids must be a sequence of team ids, not the text {team_ids!r}")
         for team_id in team_ids:
-            if team_id.__class__ is not str or team_id not in self._workspace.teams:
+            if type(team_id) is not str or team_id not in self._workspace.teams:
                 raise EngineError(f"unknown team {team_id!r}")
         if not team_ids:
             raise EngineError("a transfer needs at least one team")
@@ -370,7 +372,7 @@ class Engine:
 
     def takeover(self, chat_id: ChatId, user_id: str, now: float) -> tuple[Assignment, ...]:
         """A user with the transfer-and-takeover permission becomes the chat's assignee."""
-        user = self._workspace.users.get(user_id) if user_id.__class__ is str else None
+        user = self._workspace.users.get(user_id) if type(user_id) is str else None
         role = self._workspace.roles.get(user.role) if user is not None else None
         if role is None or not role.grants(TRANSFER_TAKEOVER_PERMISSION):
             raise EngineError(f"{user_id!r} lacks {TRANSFER_TAKEOVER_PERMISSION}; cannot take over")
@@ -395,7 +397,7 @@ class Engine:
     def set_cap(self, teamspace: str, cap: int, now: float) -> tuple[Assignment, ...]:
         """Change a teamspace's cap; lowering it unassigns nothing, raising it drains."""
         ts = self._teamspace(teamspace)
-        if cap.__class__ is not int:
+        if type(cap) is not int:
             raise EngineError(f"teamspace {teamspace!r}: a cap is a whole number, not {cap!r}")
         self._check_cap(teamspace, cap)
         self._now = self._valid_now(now)
@@ -664,7 +666,7 @@ class Engine:
 
     def _valid_now(self, now: float) -> float:
         """``now`` if it is a finite time not before the last operation's; else EngineError."""
-        if now.__class__ is float and self._now <= now < _INF:
+        if type(now) is float and self._now <= now < _INF:
             return now
         if isinstance(now, bool) or not isinstance(now, int | float):
             raise EngineError(f"now must be a number of seconds, not {now!r}")
@@ -704,19 +706,21 @@ class Engine:
             )
 
     def _agent(self, agent_id: str) -> AgentRecord:
-        agent = self._agents.get(agent_id) if agent_id.__class__ is str else None
+        agent = self._agents.get(agent_id) if type(agent_id) is str else None
         if agent is None:
             raise EngineError(f"unknown user {agent_id!r}")
         return agent
 
     def _teamspace(self, teamspace: str) -> TeamspaceState:
-        ts = self._teamspaces.get(teamspace) if teamspace.__class__ is str else None
+        ts = self._teamspaces.get(teamspace) if type(teamspace) is str else None
         if ts is None:
             raise EngineError(f"unknown teamspace {teamspace!r}")
         return ts
 
     def _live(self, chat_id: ChatId) -> LiveChat:
-        live = self._chats.get(chat_id) if chat_id.__class__ in _ID_TYPES else None
+        chat_type = type(chat_id)
+        is_id = chat_type is int or chat_type is str  # not a bool, not anything unhashable
+        live = self._chats.get(chat_id) if is_id else None
         if live is None:
             raise EngineError(f"chat {chat_id!r} is not pending or open")
         return live
@@ -726,10 +730,6 @@ class Engine:
         if live.agent is None:
             raise EngineError(f"chat {chat_id!r} is pending; it has no assignee to transfer from")
         return live
-
-
-_ID_TYPES = (int, str)
-"""A chat id is an int or a str (not a bool, not anything unhashable)."""
 
 
 def _refuse_id(what: str, value: object) -> None:
