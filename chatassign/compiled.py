@@ -17,6 +17,7 @@ COMPILED_MODULES = (
     "chatassign/engine/records.py",
     "chatassign/engine/state.py",
     "chatassign/simulation/books.py",
+    "chatassign/simulation/calendar.py",
     "chatassign/simulation/run.py",
     "chatassign/simulation/trace.py",
 )

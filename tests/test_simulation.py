@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import heapq
 import math
 from collections.abc import Callable
-from typing import cast
 
 import pytest
-import simpy
 
 from chatassign.analysis.analytic import erlang_a, erlang_c
 from chatassign.analysis.facts import ReplicationFacts
@@ -18,7 +15,6 @@ from chatassign.engine import EngineEvent
 from chatassign.errors import ScenarioError, UsageError
 from chatassign.model import Method, OnAway
 from chatassign.simulation import plan_simulation, random_stream, run_replication, simulate
-from chatassign.simulation.books import NORMAL, Alarm, ChatBooks, Customer
 from chatassign.workload.values import Interval, RateSegment, Scenario, VoluntaryBehaviour
 from tests.sim_world import Expo, Fixed, scenario, workspace
 
@@ -248,25 +244,6 @@ def test_agent_load_measures_match_the_trace(on_away: OnAway, slowdown: tuple[fl
         assert agent.busy_time == pytest.approx(busy)
         assert agent.at_cap_time == pytest.approx(at_cap)
     assert any(a.at_cap_time > 0.0 for a in facts.agents)
-
-
-def test_simpy_steps_any_entry_with_callbacks_and_ok() -> None:
-    """What the simulator's own calendar entries rely on in ``Environment.step``."""
-    env = simpy.Environment()
-    calendar = cast(list[tuple[float, int, int, object]], env._queue)
-    customer = Customer(1, 10.0, 0.0, True, False, ChatBooks("bot", None))
-    seen: list[object] = []
-    customer.callbacks = [seen.append]
-    heapq.heappush(calendar, (5.0, NORMAL, next(env._eid), customer))
-    env.step()
-    assert env.now == 5.0
-    assert seen == [customer]
-    assert customer.callbacks is None  # the simulator's "not on the calendar" mark
-    alarm = Alarm([seen.append], "value")
-    heapq.heappush(calendar, (6.0, NORMAL, next(env._eid), alarm))
-    env.run()
-    assert seen[-1] is alarm
-    assert alarm.callbacks is None
 
 
 def test_queue_samples_read_the_queue_before_events_at_the_same_time() -> None:

@@ -210,7 +210,9 @@ class Engine:
         if route is None:
             route = self._route(chat[1], chat[2])
         ts, target, pool, check = route
-        self._now = self._valid_now(now)
+        # The common case of _valid_now without a call (the hot path, pure build).
+        fast = type(now) is float and self._now <= now < _INF
+        self._now = now if fast else self._valid_now(now)
         observer = self._observer
         if observer is not None:
             label = pool.label if pool is not None else target.describe()
@@ -235,7 +237,8 @@ class Engine:
 
     def close(self, chat_id: ChatId, now: float) -> tuple[Assignment, ...]:
         """The assignee closes the chat; the slot frees and the queue drains."""
-        now = self._valid_now(now)
+        if type(now) is not float or not self._now <= now < _INF:  # as in handoff
+            now = self._valid_now(now)
         chat_type = type(chat_id)
         is_id = chat_type is int or chat_type is str  # not a bool, not anything unhashable
         live = self._chats.pop(chat_id, None) if is_id else None
@@ -246,27 +249,15 @@ class Engine:
             self._chats[chat_id] = live  # left as it was
             raise EngineError(f"chat {chat_id!r} is pending; only an open chat can be closed")
         self._now = now
-        # self._unassign(live, agent) and self._touch(agent), inlined: once per chat.
-        agent.load -= 1
-        if live.origin is _AUTO:
-            agent.auto_load -= 1
-        del agent.chats[chat_id]
-        live.agent = None
-        agent.version += 1
-        waiting = False
-        if agent.online and agent.live:
-            held = agent.load if self._all_open else agent.auto_load
-            for pool in agent.pools:
-                picker = pool.picker
-                if picker is not None:
-                    picker.refresh(agent, held < pool.cap)
-                    waiting = waiting or bool(pool.waiting)
-        else:
-            self._touch_unavailable(agent)
+        self._unassign(live, agent)
         if self._observer is not None:
             self._emit(now, "closed", live, agent.id, "")
         # Only an available agent opens room; an away agent's close drains nothing.
-        return self._drain(agent.pools, now) if waiting else NO_ASSIGNMENTS
+        if agent.online and agent.live:
+            for pool in agent.pools:
+                if pool.waiting:
+                    return self._drain(agent.pools, now)
+        return NO_ASSIGNMENTS
 
     def abandon(self, chat_id: ChatId, now: float) -> None:
         """The customer of a pending chat leaves."""
@@ -402,10 +393,7 @@ class Engine:
         self._check_cap(teamspace, cap)
         self._now = self._valid_now(now)
         ts.cap = cap
-        self._rebuild_pickers(ts)
-        if self._observer is not None:
-            self._observer(EngineEvent(now, "settings", None, None, ts.id, None, f"cap={cap}"))
-        return self._drain(ts.pools, now)
+        return self._settings_changed(ts, f"cap={cap}", now)
 
     def set_method(self, teamspace: str, method: Method, now: float) -> tuple[Assignment, ...]:
         """Change a teamspace's method; the queue drains under the new one."""
@@ -416,11 +404,7 @@ class Engine:
         self._check_method(teamspace, method)
         self._now = self._valid_now(now)
         ts.method = method
-        self._rebuild_pickers(ts)
-        if self._observer is not None:
-            detail = f"method={method.value}"
-            self._observer(EngineEvent(now, "settings", None, None, ts.id, None, detail))
-        return self._drain(ts.pools, now)
+        return self._settings_changed(ts, f"method={method.value}", now)
 
     def update_user(self, user: User, now: float) -> tuple[Assignment, ...]:
         """Replace a user's role or teams; held chats stay, pools are recomputed, queue drains."""
@@ -473,16 +457,7 @@ class Engine:
         agent.last_assigned = now
         if picker.rotates:
             picker.placed(agent)
-        # self._touch(agent), inlined: this runs once per automatic placement.
-        agent.version += 1
-        if agent.online and agent.live:
-            held = agent.load if self._all_open else agent.auto_load
-            for pool in agent.pools:
-                own = pool.picker
-                if own is not None:
-                    own.refresh(agent, held < pool.cap)
-        else:
-            self._touch_unavailable(agent)
+        self._touch(agent)
         if self._observer is not None:
             self._emit(now, "assigned", live, agent.id, picker.detail(agent))
 
@@ -638,6 +613,15 @@ class Engine:
         pool.online = sum(1 for a in pool.members if a.online)
         for agent in pool.members:
             agent.pools.append(pool)
+
+    def _settings_changed(
+        self, ts: TeamspaceState, detail: str, now: float
+    ) -> tuple[Assignment, ...]:
+        """A teamspace's cap or method changed: new pickers, the event, and a queue drain."""
+        self._rebuild_pickers(ts)
+        if self._observer is not None:
+            self._observer(EngineEvent(now, "settings", None, None, ts.id, None, detail))
+        return self._drain(ts.pools, now)
 
     def _rebuild_pickers(self, ts: TeamspaceState) -> None:
         for pool in ts.pools:

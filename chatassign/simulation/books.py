@@ -1,4 +1,4 @@
-"""The simulator's books: calendar alarms, customers, agents, arrival streams.
+"""The simulator's books: customers, agents, arrival streams.
 
 Small slotted records the event handlers in ``run.py`` update on every event; they
 hold running sums and time-weighted areas, never a list of every chat.
@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Sequence
-from typing import Final, Generic, TypeVar
+from typing import Final
 
 from chatassign.analysis.facts import AgentFacts, ChatCounts, StreamFacts, WaitSketch
+from chatassign.simulation.calendar import Alarm
 from chatassign.workload.values import ArrivalStream
 
 PENDING: Final = 0
@@ -19,36 +20,11 @@ OPEN: Final = 1
 ENDED: Final = 2
 """A customer's state in the books."""
 
-T = TypeVar("T")
-
 Sampler = Callable[[], float]
 Draws = tuple[Sampler, Sampler | None]
 """A customer's samplers: work, and patience (None: unlimited)."""
 EscalationDraws = tuple[float, Sampler, Sampler, Sampler, tuple[str, ...]]
 """An escalation: its probability, a uniform sampler, ``after``, the new work, the teams."""
-
-
-class Alarm(Generic[T]):
-    """A bare entry of SimPy's calendar: what ``Environment.step`` reads of an event.
-
-    ``simpy.Timeout`` validates its delay and goes through ``Environment.schedule``;
-    the simulator's own alarms are pushed straight onto the same heap with SimPy's
-    ``NORMAL`` priority and event counter, so ordering is exactly SimPy's and the hot
-    path saves a third of its scheduling cost.
-    """
-
-    __slots__ = ("_value", "callbacks")
-    _ok = True
-    """Never failed (a class attribute: one store less per alarm)."""
-
-    def __init__(self, callbacks: list[Callable[[Alarm[T]], None]], value: T) -> None:
-        self.callbacks: list[Callable[[Alarm[T]], None]] | None = callbacks
-        """SimPy sets this to None when the alarm fires (a compiled field checks the type)."""
-        self._value = value
-
-
-NORMAL: Final = 1
-"""SimPy's priority of ordinary events (``simpy.events.NORMAL``)."""
 
 
 class ChatBooks:
@@ -117,9 +93,10 @@ class ChatBooks:
 class Customer:
     """One handed-off chat while it is pending or open.
 
-    A customer is also its own calendar entry for the end of a constant-rate service
-    (``callbacks`` and ``_ok`` are what ``Environment.step`` reads), which saves an
-    ``Alarm`` per chat. ``callbacks`` is None while no such entry is on the calendar.
+    A customer is also its own calendar entry (``calendar.Calendar.push``) for the end
+    of a constant-rate service (``callbacks`` and ``_ok`` are what SimPy reads of an
+    entry), which saves an ``Alarm`` per chat. ``callbacks`` is None while no such
+    entry is on the calendar.
     """
 
     __slots__ = (

@@ -1,9 +1,10 @@
 """One replication: SimPy's calendar drives the engine; the handlers keep the books.
 
-SimPy is used as an event calendar: every future event is an ``Alarm`` pushed on
-SimPy's own heap with one callback (no process, no ``Resource`` per chat). The engine
-decides every assignment; this module only turns clock events into engine calls
-(handoff, close, status change, claim, abandon). The model and every choice we made
+SimPy is used as an event calendar: every future event is an ``Alarm`` (or a customer)
+booked on SimPy's own heap through ``calendar.Calendar``, with one callback (no
+process, no ``Resource`` per chat). The engine decides every assignment; this module
+only turns clock events into engine calls (handoff, close, status change, claim,
+abandon). The model and every choice we made
 where the product's rules are silent are in ``docs/simulation.md``.
 """
 
@@ -16,8 +17,6 @@ from collections.abc import Callable, Sequence
 from heapq import heapify, heappop, heappush
 from typing import Final, cast
 
-import simpy
-
 from chatassign.analysis.facts import (
     ChatCounts,
     ChatRecord,
@@ -29,11 +28,9 @@ from chatassign.engine import Assignment, Engine, EngineEvent, Outcome
 from chatassign.model import Chat, ChatId, Method, OnAway, Target, Workspace
 from chatassign.simulation.books import (
     ENDED,
-    NORMAL,
     OPEN,
     PENDING,
     AgentBooks,
-    Alarm,
     Arrivals,
     ChatBooks,
     Customer,
@@ -42,11 +39,11 @@ from chatassign.simulation.books import (
     EscalationDraws,
     Sampler,
     Saturation,
-    T,
 )
+from chatassign.simulation.calendar import Alarm, Calendar, T
 from chatassign.simulation.plan import Progress, SimulationPlan, random_stream
 from chatassign.workload.distributions import Constant, Distribution
-from chatassign.workload.values import ArrivalStream
+from chatassign.workload.values import ArrivalStream, RecordedHandoff
 
 _PROGRESS_TICKS: Final = 100
 _new_tuple: Final = tuple.__new__
@@ -108,9 +105,8 @@ class ReplicationRun:
         self.engine = Engine(
             workspace, rng=rng("method"), observer=observer, enforce_plan=plan.method is None
         )
-        self.env = simpy.Environment()
-        self.calendar = cast(list[tuple[float, int, int, object]], self.env._queue)
-        self.event_ids = self.env._eid
+        self.calendar = Calendar()
+        self.env = self.calendar.env
         self.handoff_rng = rng("handoff")
         self.language_rng = rng("languages")
         self.samplers: dict[str, Sampler] = {}
@@ -299,11 +295,11 @@ class ReplicationRun:
 
     def _schedule(self, delay: float, callback: Callable[[Alarm[T]], None], value: T) -> None:
         """Call ``callback`` with an alarm holding ``value`` after ``delay`` seconds."""
-        self._schedule_at(self.env._now + delay, callback, value)
+        self._schedule_at(self.calendar.now() + delay, callback, value)
 
     def _schedule_at(self, at: float, callback: Callable[[Alarm[T]], None], value: T) -> None:
         """Call ``callback`` with an alarm holding ``value`` at time ``at``."""
-        heappush(self.calendar, (at, NORMAL, next(self.event_ids), Alarm([callback], value)))
+        self.calendar.push(at, Alarm([callback], value))
 
     def _schedule_shifts(self) -> None:
         shifts = self.workload.shifts
@@ -389,7 +385,7 @@ class ReplicationRun:
 
     def _on_arrival(self, event: Alarm[Arrivals]) -> None:
         arrivals: Arrivals = event._value
-        now = self.env._now
+        now = self.calendar.now()
         rate = arrivals.constant_rate
         # arrivals.gap(now), inlined for a constant rate: the same draw.
         at = now + (-math.log(1.0 - arrivals.random()) / rate if rate else arrivals.gap(now))
@@ -397,7 +393,7 @@ class ReplicationRun:
             # A stream has one arrival pending at a time, so its alarm is reused: SimPy
             # has already taken this firing's callbacks.
             event.callbacks = self.arrival_callbacks
-            heappush(self.calendar, (at, NORMAL, next(self.event_ids), event))
+            self.calendar.push(at, event)
         counted = now >= self.warmup
         if counted:
             arrivals.arrived += 1
@@ -414,7 +410,7 @@ class ReplicationRun:
         self._schedule(delay, self._on_ai_done, arrivals)
 
     def _on_ai_done(self, event: Alarm[Arrivals]) -> None:
-        self._handoff(event._value, self.env._now)
+        self._handoff(event._value, self.calendar.now())
 
     def _on_recorded(self, event: Alarm[int]) -> None:
         """Replay: hand off recorded chat number ``event._value``, then book the next.
@@ -430,14 +426,18 @@ class ReplicationRun:
         handoff = recorded[index]
         arrivals = self.arrivals_of[handoff.ai_agent]
         arrivals.arrived += 1
+        self._handoff(arrivals, self.calendar.now(), handoff)
+
+    def _recorded_customer(
+        self, arrivals: Arrivals, handoff: RecordedHandoff
+    ) -> tuple[str | None, ChatBooks, float, float]:
+        """A recorded chat's language, books, work and patience (drawn where not recorded)."""
         books, (draw_work, draw_patience) = self._replay_books(arrivals, handoff.language)
         work = draw_work() if handoff.work is None else handoff.work
         patience = handoff.patience
         if patience is None:
             patience = math.inf if draw_patience is None else _above(draw_patience, handoff.waited)
-        chat_id = self.next_id
-        self.next_id += 1
-        self._enter(arrivals, self.env._now, chat_id, handoff.language, books, work, patience)
+        return handoff.language, books, work, patience
 
     def _replay_books(self, arrivals: Arrivals, language: str | None) -> tuple[ChatBooks, Draws]:
         """The books and draws of a recorded chat of ``arrivals`` in ``language``.
@@ -459,41 +459,33 @@ class ReplicationRun:
             found = self.replay_books[key] = (books, self._draws(arrivals.stream, language))
         return found
 
-    def _handoff(self, arrivals: Arrivals, now: float) -> None:
-        """The AI agent hands a chat off; draw its customer, then ask the engine."""
+    def _handoff(
+        self, arrivals: Arrivals, now: float, recorded: RecordedHandoff | None = None
+    ) -> None:
+        """The AI agent hands a chat off: draw its customer (replay: read it), ask the engine."""
         chat_id = self.next_id
         self.next_id += 1
-        language = None
-        draw_work, draw_patience = arrivals.draw_work, arrivals.draw_patience
-        cumulative = arrivals.cumulative
-        if cumulative:
-            u = self.language_rng.random()
-            index = len(cumulative) - 1
-            for i, bound in enumerate(cumulative):
-                if u < bound:
-                    index = i
-                    break
-            language = arrivals.languages[index]
-            books = arrivals.books[index]
-            if arrivals.language_draws:
-                draw_work, draw_patience = arrivals.language_draws[index]
+        if recorded is not None:
+            language, books, work, patience = self._recorded_customer(arrivals, recorded)
         else:
-            books = arrivals.books[0]
-        work = draw_work()
-        patience = draw_patience() if draw_patience is not None else math.inf
-        self._enter(arrivals, now, chat_id, language, books, work, patience)
-
-    def _enter(
-        self,
-        arrivals: Arrivals,
-        now: float,
-        chat_id: int,
-        language: str | None,
-        books: ChatBooks,
-        work: float,
-        patience: float,
-    ) -> None:
-        """Hand the chat to the engine with its customer's work and patience."""
+            language = None
+            draw_work, draw_patience = arrivals.draw_work, arrivals.draw_patience
+            cumulative = arrivals.cumulative
+            if cumulative:
+                u = self.language_rng.random()
+                index = len(cumulative) - 1
+                for i, bound in enumerate(cumulative):
+                    if u < bound:
+                        index = i
+                        break
+                language = arrivals.languages[index]
+                books = arrivals.books[index]
+                if arrivals.language_draws:
+                    draw_work, draw_patience = arrivals.language_draws[index]
+            else:
+                books = arrivals.books[0]
+            work = draw_work()
+            patience = draw_patience() if draw_patience is not None else math.inf
         escalate_to: tuple[str, ...] | None = None
         escalation = arrivals.escalation
         if escalation is not None:
@@ -534,7 +526,7 @@ class ReplicationRun:
         self._queue_change(now, 1)
         if patience < math.inf:
             alarm = Alarm(self.patience_callbacks, customer)
-            heappush(self.calendar, (now + patience, NORMAL, next(self.event_ids), alarm))
+            self.calendar.push(now + patience, alarm)
         if voluntary:
             agents = self.agents
             for uid in self.engine.claimable_by(chat_id):
@@ -590,7 +582,7 @@ class ReplicationRun:
                 entry = customer
             else:  # a requeued chat's old entry is still on the calendar
                 entry = Alarm([self._on_finish_alarm], customer)
-            heappush(self.calendar, (finish, NORMAL, next(self.event_ids), entry))
+            self.calendar.push(finish, entry)
 
     def _record_wait(self, customer: Customer, wait: float) -> None:
         books = customer.books
@@ -633,7 +625,7 @@ class ReplicationRun:
 
         A requeued chat's old entry no longer matches its finish time: it is ignored.
         """
-        now = self.env._now
+        now = self.calendar.now()
         agent = customer.agent
         if now != customer.finish or customer.state is not OPEN or agent is None:
             return
@@ -696,16 +688,16 @@ class ReplicationRun:
         count = len(targets)
         rate = agent.ps_rate = rates[count - 1] if count <= len(rates) else rates[-1]
         delay = (targets[0][0] - agent.progress) / rate
-        now = self.env._now
+        now = self.calendar.now()
         alarm = agent.ps_alarm = Alarm(self.ps_callbacks, agent)
         at = now + delay if delay > 0.0 else now
-        heappush(self.calendar, (at, NORMAL, next(self.event_ids), alarm))
+        self.calendar.push(at, alarm)
 
     def _on_ps_finish(self, event: Alarm[AgentBooks]) -> None:
         agent = event._value
         if event is not agent.ps_alarm:
             return
-        now = self.env._now
+        now = self.calendar.now()
         # The alarm is current, so the heap has not changed since it was set.
         agent.progress, _, customer = heappop(agent.targets)
         agent.ps_last = now
@@ -720,7 +712,7 @@ class ReplicationRun:
         customer: Customer = event._value
         if customer.state is not PENDING:
             return
-        now = self.env._now
+        now = self.calendar.now()
         customer.state = ENDED
         del self.customers[customer.id]
         self.engine.abandon(customer.id, now)
@@ -738,7 +730,7 @@ class ReplicationRun:
 
     def _on_status(self, event: Alarm[tuple[str, bool]]) -> None:
         uid, online = event._value
-        self._set_status(uid, online=online, now=self.env._now)
+        self._set_status(uid, online=online, now=self.calendar.now())
 
     def _set_status(self, uid: str, *, online: bool, now: float) -> None:
         agent = self.agents.get(uid)
@@ -803,7 +795,7 @@ class ReplicationRun:
         if token != agent.claim_token:
             return
         agent.claim_armed = False
-        now = self.env._now
+        now = self.calendar.now()
         if agent.load >= self.self_limit:
             return
         chat_id = self.engine.oldest_claimable(agent.id)
