@@ -19,7 +19,8 @@ from rich.text import Text
 
 from chatassign.analysis.comparison import Comparison, Difference, Metric, Row, Unit, headline
 from chatassign.analysis.metrics import MethodResult, SimulationReport
-from chatassign.report.simulation import Json, JsonValue, report_header, result_json
+from chatassign.report.simulation import Json, JsonValue, day_span, report_header, result_json
+from chatassign.workload.quantities import format_duration
 
 
 @dataclass(frozen=True)
@@ -80,11 +81,12 @@ def arm_heading(result: MethodResult, label: str, *, separator: str = ": ") -> s
 
 
 def settings_line(report: SimulationReport) -> str:
-    """``seed 7 · 10 replications · horizon 28800 s · warm-up 1800 s``."""
+    """``seed 7 · 10 replications · horizon 8h · warm-up 30m``."""
     n = report.replications
     return (
         f"seed {report.seed} · {n} replication{'s' if n != 1 else ''} · horizon "
-        f"{report.horizon:g} s · warm-up {report.warmup:g} s · same customers for every column"
+        f"{format_duration(report.horizon)}{day_span(report)} · warm-up "
+        f"{format_duration(report.warmup)} · same customers for every column"
     )
 
 

@@ -22,6 +22,7 @@ from chatassign.analysis.metrics import (
     TeamSummary,
 )
 from chatassign.report.simulation import day_span, result_name
+from chatassign.workload.quantities import format_duration
 
 # ----------------------------------------------------------------- Markdown
 
@@ -131,7 +132,8 @@ def render_markdown(report: SimulationReport) -> str:
         f"# {report.scenario}",
         "",
         f"seed {report.seed} · {report.replications} replication(s) · horizon "
-        f"{report.horizon:g} s{day_span(report)} · warm-up {report.warmup:g} s · "
+        f"{format_duration(report.horizon)}{day_span(report)} · warm-up "
+        f"{format_duration(report.warmup)} · "
         "95 % intervals in brackets",
         "",
     ]
