@@ -14,26 +14,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 from chatassign.analysis.facts import ReplicationFacts
 from chatassign.analysis.metrics import ReplicationSummary, estimate, summarize_replication
-
-
-class Better(StrEnum):
-    """Which way a metric improves."""
-
-    LOWER = "lower"
-    HIGHER = "higher"
-
-
-class Unit(StrEnum):
-    """How a metric's values read: seconds, a share (0 to 1), chats, or a plain number."""
-
-    SECONDS = "s"
-    SHARE = "share"
-    CHATS = "chats"
-    NUMBER = "number"
+from chatassign.analysis.registry import METRICS as REGISTRY
+from chatassign.analysis.registry import Better, Unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +34,10 @@ class Metric:
     read: Callable[[ReplicationSummary], float | None]
     """The value of one replication; None when undefined (max/min with an idle agent)."""
 
+    def renamed(self, key: str) -> Metric:
+        """The same row under a scoped key (``by_ai_agent.<ai agent>.<metric>``)."""
+        return Metric(key, self.group, self.label, self.unit, self.better, self.read)
+
 
 def _spread(values: Sequence[float]) -> float:
     return max(values) - min(values) if values else 0.0
@@ -58,51 +47,56 @@ def _mean(values: Sequence[float]) -> float:
     return math.fsum(values) / len(values) if values else 0.0
 
 
+def _compared(key: str, group: str, read: Callable[[ReplicationSummary], float | None]) -> Metric:
+    """A comparison row of the registry's metric ``key``: its label, unit and direction."""
+    info = REGISTRY[key]
+    if info.better is None:
+        raise ValueError(f"{key} has no better direction to compare by")
+    return Metric(key, group, info.label, info.unit, info.better, read)
+
+
 METRICS: tuple[Metric, ...] = (
-    Metric("wait_mean_s", "waits", "mean wait", Unit.SECONDS, Better.LOWER,
-           lambda r: r.wait["mean"]),
-    Metric("wait_p50_s", "waits", "median wait", Unit.SECONDS, Better.LOWER,
-           lambda r: r.wait["p50"]),
-    Metric("wait_p90_s", "waits", "90th-percentile wait", Unit.SECONDS, Better.LOWER,
-           lambda r: r.wait["p90"]),
-    Metric("wait_p99_s", "waits", "99th-percentile wait", Unit.SECONDS, Better.LOWER,
-           lambda r: r.wait["p99"]),
-    Metric("service_level", "service level", "service level", Unit.SHARE, Better.HIGHER,
-           lambda r: r.service_level),
-    Metric("p_wait", "service level", "share of chats that waited", Unit.SHARE, Better.LOWER,
-           lambda r: r.p_wait),
-    Metric("abandon_rate", "abandonment", "abandon rate", Unit.SHARE, Better.LOWER,
-           lambda r: r.abandon_rate),
-    Metric("assigned_spread", "per-agent load spread", "assigned chats, most − fewest",
-           Unit.CHATS, Better.LOWER, lambda r: _spread([a.assigned for a in r.agents])),
-    Metric("open_spread", "per-agent load spread", "open chats (time avg), most − fewest",
-           Unit.NUMBER, Better.LOWER, lambda r: _spread([a.mean_open for a in r.agents])),
-    Metric("jain", "fairness", "Jain's index of assigned chats", Unit.NUMBER, Better.HIGHER,
-           lambda r: r.jain),
-    Metric("max_min_ratio", "fairness", "assigned chats, most ÷ fewest", Unit.NUMBER,
-           Better.LOWER, lambda r: r.max_min_ratio),
-    Metric("cap_saturation", "cap saturation", "time the whole pool is at the cap",
-           Unit.SHARE, Better.LOWER, lambda r: _mean([s for _, s in r.cap_saturation])),
-    Metric("agent_at_cap", "cap saturation", "agents' time at the cap (mean)", Unit.SHARE,
-           Better.LOWER, lambda r: _mean([a.at_cap_share for a in r.agents])),
-    Metric("agent_at_cap_max", "cap saturation", "agents' time at the cap (most)", Unit.SHARE,
-           Better.LOWER, lambda r: max((a.at_cap_share for a in r.agents), default=0.0)),
-)  # fmt: skip
+    _compared("wait_mean_s", "waits", lambda r: r.wait["mean"]),
+    _compared("wait_p50_s", "waits", lambda r: r.wait["p50"]),
+    _compared("wait_p90_s", "waits", lambda r: r.wait["p90"]),
+    _compared("wait_p99_s", "waits", lambda r: r.wait["p99"]),
+    _compared("service_level", "service level", lambda r: r.service_level),
+    _compared("p_wait", "service level", lambda r: r.p_wait),
+    _compared("abandon_rate", "abandonment", lambda r: r.abandon_rate),
+    _compared(
+        "assigned_spread",
+        "per-agent load spread",
+        lambda r: _spread([a.assigned for a in r.agents]),
+    ),
+    _compared(
+        "open_spread", "per-agent load spread", lambda r: _spread([a.mean_open for a in r.agents])
+    ),
+    _compared("jain", "fairness", lambda r: r.jain),
+    _compared("max_min_ratio", "fairness", lambda r: r.max_min_ratio),
+    _compared(
+        "cap_saturation", "cap saturation", lambda r: _mean([s for _, s in r.cap_saturation])
+    ),
+    _compared(
+        "agent_at_cap", "cap saturation", lambda r: _mean([a.at_cap_share for a in r.agents])
+    ),
+    _compared(
+        "agent_at_cap_max",
+        "cap saturation",
+        lambda r: max((a.at_cap_share for a in r.agents), default=0.0),
+    ),
+)
 """Every compared metric, in display order; groups as issue 5 lists them."""
 
 METRIC_BY_KEY = {metric.key: metric for metric in METRICS}
 
-TEAM_METRICS: tuple[tuple[str, str, Better], ...] = (
-    ("cap_saturation", "team cap saturation", Better.LOWER),
-    ("at_cap_share", "agents' time at the cap", Better.LOWER),
+TEAM_METRICS: tuple[tuple[str, str], ...] = (
+    ("cap_saturation", "team cap saturation"),
+    ("at_cap_share", REGISTRY["at_cap_share"].label),
 )
-"""Rows of each team (``by_team.<team>.<key>``) when the workspace has several teams."""
+"""Rows of each team (``by_team.<team>.<key>``) when the workspace has several teams:
+the key and its label (a team's cap saturation is not the whole pool's)."""
 
-AI_AGENT_METRICS: tuple[tuple[str, str, Unit, Better], ...] = (
-    ("service_level", "service level", Unit.SHARE, Better.HIGHER),
-    ("abandon_rate", "abandon rate", Unit.SHARE, Better.LOWER),
-    ("wait_mean_s", "mean wait", Unit.SECONDS, Better.LOWER),
-)
+AI_AGENT_METRICS: tuple[str, ...] = ("service_level", "abandon_rate", "wait_mean_s")
 """Rows of each AI agent's chats (``by_ai_agent.<ai agent>.<key>``) when there are several."""
 
 
@@ -116,28 +110,18 @@ def scoped_metrics(summary: ReplicationSummary) -> tuple[Metric, ...]:
     metrics: list[Metric] = []
     if len(summary.by_team) > 1:
         for t, team in enumerate(summary.by_team):
-            for key, label, better in TEAM_METRICS:
+            for key, label in TEAM_METRICS:
+                info = REGISTRY[key]
+                name, group = f"by_team.{team.id}.{key}", f"team {team.id}"
                 metrics.append(
-                    Metric(
-                        f"by_team.{team.id}.{key}",
-                        f"team {team.id}",
-                        label,
-                        Unit.SHARE,
-                        better,
-                        _team_reader(t, key),
-                    )
+                    Metric(name, group, label, info.unit, Better.LOWER, _team_reader(t, key))
                 )
     if len(summary.by_ai_agent) > 1:
         for s, stream in enumerate(summary.by_ai_agent):
-            for key, label, unit, better in AI_AGENT_METRICS:
+            for key in AI_AGENT_METRICS:
                 metrics.append(
-                    Metric(
-                        f"by_ai_agent.{stream.ai_agent}.{key}",
-                        f"AI agent {stream.ai_agent}",
-                        label,
-                        unit,
-                        better,
-                        _stream_reader(s, key),
+                    _compared(key, f"AI agent {stream.ai_agent}", _stream_reader(s, key)).renamed(
+                        f"by_ai_agent.{stream.ai_agent}.{key}"
                     )
                 )
     return tuple(metrics)

@@ -18,6 +18,7 @@ from chatassign.analysis.metrics import (
     estimate_share,
     summarize_replication,
 )
+from chatassign.analysis.registry import METRICS, Unit, metric_info
 from chatassign.simulation import SimulationPlan, run_replication
 from chatassign.workload.values import Scenario
 
@@ -38,7 +39,7 @@ chats); P(wait > 0); mean and 90th-percentile wait of assigned chats (s); time-a
 queue length; mean utilization over the agents online at some point; cap saturation
 averaged over teamspaces; Jain's fairness index. Definitions: docs/simulation.md."""
 
-SHARES = frozenset({"service_level", "abandon_rate", "p_wait", "utilization", "cap_saturation"})
+SHARES = frozenset(name for name in MEASURES if METRICS[name].unit is Unit.SHARE)
 """The measures that are proportions: their intervals are clipped to [0, 1]."""
 
 Measures = tuple[float, ...]
@@ -169,7 +170,8 @@ def combine(samples: Sequence[Measures], extra: Sequence[str] = ()) -> dict[str,
 
 def _is_share(name: str) -> bool:
     """Whether the measure is a proportion (of one team or AI agent too: its last part)."""
-    return name in SHARES or name.rsplit(".", 1)[-1] in SHARES | {"at_cap_share"}
+    info = metric_info(name)
+    return info is not None and info.unit is Unit.SHARE
 
 
 def _nan_if_none(value: float | None) -> float:

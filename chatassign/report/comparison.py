@@ -17,8 +17,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from chatassign.analysis.comparison import Comparison, Difference, Metric, Row, Unit, headline
+from chatassign.analysis.comparison import Comparison, Difference, Metric, Row, headline
 from chatassign.analysis.metrics import MethodResult, SimulationReport
+from chatassign.analysis.registry import Unit
 from chatassign.report.simulation import Json, JsonValue, day_span, report_header, result_json
 from chatassign.workload.quantities import format_duration
 

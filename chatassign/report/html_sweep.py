@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chatassign.analysis.metrics import Estimate
+from chatassign.analysis.registry import METRICS, MetricInfo
 from chatassign.experiments.measures import MEASURES
 from chatassign.experiments.sweep import SweepResult
 from chatassign.experiments.variants import METHOD_KEY
@@ -40,38 +41,6 @@ MAX_TICKS = 12
 """Up to this many x values, each gets a tick labelled as written."""
 MAX_SHADED = 3
 """With more lines than this, intervals are not shaded (they would hide each other)."""
-
-
-@dataclass(frozen=True, slots=True)
-class MetricStyle:
-    """How a measure is shown: its label, the scale and unit of its values, which way is good."""
-
-    label: str
-    scale: float
-    unit: str
-    better: str
-    """``higher``, ``lower`` or empty (neither: a count of the workload)."""
-
-    def text(self, value: float) -> str:
-        """``value`` scaled, with its unit."""
-        digits = 3 if self.unit == "" and self.scale == 1.0 and abs(value) <= 1.0 else 1
-        number = f"{value * self.scale:.{digits}f}"
-        return number + ("" if not self.unit else f" {self.unit}")
-
-
-METRIC_STYLES: Mapping[str, MetricStyle] = {
-    "handed_off": MetricStyle("Handed-off chats", 1.0, "", ""),
-    "service_level": MetricStyle("Service level", 100.0, "%", "higher"),
-    "abandon_rate": MetricStyle("Abandon rate", 100.0, "%", "lower"),
-    "p_wait": MetricStyle("Chats that waited", 100.0, "%", "lower"),
-    "wait_mean_s": MetricStyle("Mean wait", 1.0, "s", "lower"),
-    "wait_p90_s": MetricStyle("90th-percentile wait", 1.0, "s", "lower"),
-    "queue_mean": MetricStyle("Mean queue length", 1.0, "chats", "lower"),
-    "utilization": MetricStyle("Utilisation", 100.0, "%", ""),
-    "cap_saturation": MetricStyle("Cap saturation", 100.0, "%", "lower"),
-    "jain": MetricStyle("Jain's fairness index", 1.0, "", "higher"),
-}
-"""One per ``MEASURES`` entry, in that order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,15 +105,15 @@ def chart_layout(result: SweepResult) -> ChartLayout:
 
 
 def _draw_metric(ax: Axes, *, result: SweepResult, layout: ChartLayout, name: str) -> None:
-    style = METRIC_STYLES[name]
+    style = METRICS[name]
     position = dict(zip(layout.x_values, layout.x_positions, strict=True))
     means = [result.rows[i].metrics[name].mean for _, indexes in layout.lines for i in indexes]
     if all(mean == 0 for mean in means):
-        say_all_zero(ax, f"{style.label}: 0 at every grid point.")
+        say_all_zero(ax, f"{style.heading}: 0 at every grid point.")
         return
     if len({round(mean, 12) for mean in means}) == 1:  # a flat line in a band says nothing
         value = style.text(means[0])
-        say_all_zero(ax, f"{style.label}: {value} at every grid point\n(the same customers).")
+        say_all_zero(ax, f"{style.heading}: {value} at every grid point\n(the same customers).")
         return
     for k, (label, indexes) in enumerate(layout.lines):
         rows = [result.rows[i] for i in indexes]
@@ -170,11 +139,11 @@ def _draw_metric(ax: Axes, *, result: SweepResult, layout: ChartLayout, name: st
             ax.fill_between(xs, lows, highs, color=line.get_color(), alpha=0.15, linewidth=0)
     low, high = ax.get_ylim()
     # Every measure is ≥ 0, and a share stays within 0–100 %.
-    ax.set_ylim(max(0.0, low), min(100.0, high) if style.unit == "%" else high)
+    ax.set_ylim(max(0.0, low), min(100.0, high) if style.suffix == "%" else high)
     if not layout.numeric or len(layout.x_values) <= MAX_TICKS:
         ax.set_xticks(layout.x_positions, layout.x_values)
     ax.set_xlabel(layout.x_key)
-    ax.set_ylabel(style.label.lower() + (f" ({style.unit})" if style.unit else ""))
+    ax.set_ylabel(style.heading.lower() + (f" ({style.suffix})" if style.suffix else ""))
     ax.grid(alpha=0.3)
     if len(layout.lines) > MAX_SHADED:  # many lines: the legend below, off the data
         ax.legend(frameon=False, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
@@ -186,14 +155,14 @@ def sweep_charts(result: SweepResult, layout: ChartLayout) -> list[Chart]:
     """One chart per measure: its mean against the x key, a shaded 95 % interval per line."""
     charts = []
     for name in MEASURES:
-        style = METRIC_STYLES[name]
+        style = METRICS[name]
         caption = f"Mean over {result.replications} replications"
         shaded = result.replications > 1 and len(layout.lines) <= MAX_SHADED
         caption += ", shaded: 95 % interval (in the table)." if shaded else "."
         if style.better:
-            caption += f" {style.better.capitalize()} is better."
+            caption += f" {style.better.value.capitalize()} is better."
         draw = functools.partial(_draw_metric, result=result, layout=layout, name=name)
-        charts.append(Chart(style.label, caption, draw_svg(draw, size=CHART_SIZE)))
+        charts.append(Chart(style.heading, caption, draw_svg(draw, size=CHART_SIZE)))
     return charts
 
 
@@ -205,7 +174,7 @@ class TableCell:
     spread: str
 
 
-def _cell(style: MetricStyle, est: Estimate) -> TableCell:
+def _cell(style: MetricInfo, est: Estimate) -> TableCell:
     spread = "" if est.half_width is None else "± " + style.text(est.half_width)
     return TableCell(style.text(est.mean), spread)
 
@@ -223,7 +192,7 @@ def render_sweep_html(
         (
             [value for _, value in row.point.settings],
             row.replications,
-            [_cell(METRIC_STYLES[name], row.metrics[name]) for name in MEASURES],
+            [_cell(METRICS[name], row.metrics[name]) for name in MEASURES],
         )
         for row in result.rows
     ]
@@ -236,7 +205,7 @@ def render_sweep_html(
         settings=settings,
         rule=layout.rule,
         keys=[axis.key for axis in result.axes],
-        metrics=[METRIC_STYLES[name] for name in MEASURES],
+        metrics=[METRICS[name] for name in MEASURES],
         rows=rows,
         charts=sweep_charts(result, layout),
         command=command,
@@ -245,9 +214,7 @@ def render_sweep_html(
 
 
 __all__ = [
-    "METRIC_STYLES",
     "ChartLayout",
-    "MetricStyle",
     "chart_layout",
     "render_sweep_html",
     "sweep_charts",

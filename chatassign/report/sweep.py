@@ -15,18 +15,25 @@ from rich.console import Console
 from rich.table import Table
 
 from chatassign.analysis.metrics import Estimate
+from chatassign.analysis.registry import METRICS, Unit, metric_info
 from chatassign.experiments.staffing import Evaluation, StaffingAnswer, StaffingReport
 from chatassign.experiments.sweep import SweepResult
 from chatassign.workload.quantities import format_duration
 
-SWEEP_TABLE_METRICS = (
-    ("service_level", "service level", "pct"),
-    ("abandon_rate", "abandoned", "pct"),
-    ("wait_mean_s", "mean wait", "secs"),
-    ("wait_p90_s", "p90 wait", "secs"),
-    ("utilization", "utilization", "pct"),
-    ("cap_saturation", "cap saturation", "pct"),
+_KINDS = {Unit.SHARE: "pct", Unit.SECONDS: "secs"}
+
+SWEEP_TABLE_METRICS = tuple(
+    (key, METRICS[key].header, _KINDS.get(METRICS[key].unit, "num"))
+    for key in (
+        "service_level",
+        "abandon_rate",
+        "wait_mean_s",
+        "wait_p90_s",
+        "utilization",
+        "cap_saturation",
+    )
 )
+"""The sweep table's columns: (metric, header, how its cells read)."""
 
 
 def _cell(est: Estimate, kind: str) -> str:
@@ -56,10 +63,8 @@ def _shown(result: SweepResult) -> list[tuple[str, str, str]]:
 
 def _kind(name: str) -> str:
     """How a ``--measure`` column reads: seconds, a share, or a plain number."""
-    measure = name.rsplit(".", 1)[-1]
-    if measure.endswith("_s"):
-        return "secs"
-    return "num" if measure in ("assigned", "mean_open", "handed_off") else "pct"
+    info = metric_info(name)
+    return "pct" if info is None else _KINDS.get(info.unit, "num")
 
 
 def _sweep_rows(result: SweepResult) -> list[list[str]]:

@@ -9,27 +9,31 @@ from dataclasses import dataclass
 from enum import Enum
 
 from chatassign.analysis.metrics import Estimate
+from chatassign.analysis.registry import METRICS, Better
 from chatassign.errors import UsageError
 from chatassign.experiments.measures import split_scoped
 
 _TARGET = re.compile(r"\s*([A-Za-z_0-9.\-]+?)\s*(>=|<=)\s*([0-9.eE+-]+)\s*(%?)\s*")
 
-HIGHER_IS_BETTER = frozenset({"service_level"})
-LOWER_IS_BETTER = frozenset({"abandon_rate", "p_wait", "wait_mean_s", "wait_p90_s", "queue_mean"})
-SCOPED_LOWER_IS_BETTER = frozenset(
-    {
-        "abandon_rate",
-        "p_wait",
-        "wait_mean_s",
-        "wait_p90_s",
-        "handed_off_wait_p90_s",
-        "utilization",
-        "at_cap_share",
-        "cap_saturation",
-        "mean_open",
-    }
+HIGHER_IS_BETTER = frozenset(
+    key for key, info in METRICS.items() if info.target and info.staff_direction is Better.HIGHER
 )
-"""Per-team and per-AI-agent measures a target may name besides ``service_level``."""
+"""Workspace-wide target metrics that grow with staff: written ``>=``."""
+LOWER_IS_BETTER = frozenset(
+    key for key, info in METRICS.items() if info.target and info.staff_direction is Better.LOWER
+)
+"""Workspace-wide target metrics that shrink with staff: written ``<=``."""
+SCOPED_HIGHER_IS_BETTER = frozenset(
+    key
+    for key, info in METRICS.items()
+    if info.scoped_target and info.staff_direction is Better.HIGHER
+)
+SCOPED_LOWER_IS_BETTER = frozenset(
+    key
+    for key, info in METRICS.items()
+    if info.scoped_target and info.staff_direction is Better.LOWER
+)
+"""Per-team and per-AI-agent target measures (``by_team.<team>.<measure>``), by direction."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +68,9 @@ def parse_target(text: str) -> Target:
             "by_team.<team>.<measure>, by_ai_agent.<ai agent>.<measure>)"
         )
     at_least = op == ">="
-    if at_least != (measure in HIGHER_IS_BETTER):
-        better = ">=" if measure in HIGHER_IS_BETTER else "<="
+    grows = measure in HIGHER_IS_BETTER | SCOPED_HIGHER_IS_BETTER
+    if at_least != grows:
+        better = ">=" if grows else "<="
         raise UsageError(f"--target {text}: {metric} improves with staff; write {metric}{better}")
     try:
         value = float(number) / (100.0 if percent else 1.0)
@@ -84,7 +89,7 @@ def _direction_key(metric: str) -> str | None:
     if parts is None:
         return None
     measure = parts[2]
-    return measure if measure in HIGHER_IS_BETTER | SCOPED_LOWER_IS_BETTER else None
+    return measure if measure in SCOPED_HIGHER_IS_BETTER | SCOPED_LOWER_IS_BETTER else None
 
 
 def scoped_targets(targets: Sequence[Target]) -> tuple[str, ...]:
