@@ -519,3 +519,21 @@ def test_unsupported_schemes_are_refused_before_any_client(address: str) -> None
         "use tcp:// or tls://" in result.output or "not a Dask scheduler address" in result.output
     )
     assert time.monotonic() - start < 5
+
+
+def test_a_cap_axis_is_the_grid_point_compare_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--vary cap=2,3`` and ``compare --cap 2,3`` build the same plans: one variant concept."""
+    from chatassign.experiments.arms import Settings, arms_of, plan_arms
+
+    monkeypatch.chdir(Path(__file__).resolve().parent.parent)
+    source = read_source(Path("scenarios/lite-webshop.yaml"))
+    axis = parse_vary("cap=2,3")
+    points = build_grid([axis])
+    variants = Variants(build_scenario(source, ()), source=source, seed=3, replications=1)
+    arms = plan_arms(source, arms_of([None], (2, 3)), Settings(seed=3, replications=1))
+    assert [p.settings for p in points] == [a.settings for a, _, _ in arms]
+    for point, (_, label, plan) in zip(points, arms, strict=True):
+        assert variants.plan(point.settings) == plan
+        assert label == f"cap {dict(point.settings)['cap']}"
+    with pytest.raises(UsageError, match="a cap is a whole number"):
+        parse_vary("cap=two")

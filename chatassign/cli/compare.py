@@ -35,7 +35,6 @@ from chatassign.cli.output import OutputFile, open_output, output_file
 from chatassign.cli.replay import MappingOption, ReplayOption, replay_arms
 from chatassign.cli.simulate import progress_bar
 from chatassign.experiments.arms import (
-    Arm,
     ArmRun,
     Settings,
     arms_of,
@@ -43,6 +42,7 @@ from chatassign.experiments.arms import (
     plan_arms,
     run_arms,
 )
+from chatassign.experiments.variants import GridPoint
 from chatassign.model import Method
 from chatassign.report.comparison import (
     ComparisonReport,
@@ -162,7 +162,7 @@ def compare_command(
 
 
 def _run(
-    planned: Sequence[tuple[Arm, str, SimulationPlan]], trace: OutputFile | None
+    planned: Sequence[tuple[GridPoint, str, SimulationPlan]], trace: OutputFile | None
 ) -> tuple[ArmRun, ...]:
     """Run the columns, each with its own trace file when ``trace`` is given."""
     with contextlib.ExitStack() as stack:

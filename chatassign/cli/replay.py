@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 
 from chatassign.errors import UsageError
-from chatassign.experiments.arms import QUEUE_SAMPLES_PER_RUN, Arm
+from chatassign.experiments.arms import QUEUE_SAMPLES_PER_RUN
+from chatassign.experiments.variants import GridPoint
 from chatassign.history.replay import read_replay
 from chatassign.simulation import SimulationPlan, replayed
 
@@ -29,12 +30,12 @@ MappingOption = Annotated[
     ),
 ]
 
-Planned = Sequence[tuple[Arm, str, SimulationPlan]]
+Planned = Sequence[tuple[GridPoint, str, SimulationPlan]]
 
 
 def replay_arms(
     planned: Planned, replay: Path | None, mapping: Path | None
-) -> list[tuple[Arm, str, SimulationPlan]]:
+) -> list[tuple[GridPoint, str, SimulationPlan]]:
     """``planned`` with every arm driven by the recorded handoffs of ``replay``."""
     if replay is None:
         if mapping is not None:

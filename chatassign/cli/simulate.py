@@ -34,7 +34,6 @@ from chatassign.cli.output import OutputFile, open_output, output_file
 from chatassign.cli.replay import MappingOption, ReplayOption, replay_arms
 from chatassign.errors import UsageError
 from chatassign.experiments.arms import (
-    Arm,
     ArmRun,
     Settings,
     arms_of,
@@ -42,6 +41,7 @@ from chatassign.experiments.arms import (
     plan_arms,
     run_arms,
 )
+from chatassign.experiments.variants import GridPoint
 from chatassign.model import Method
 from chatassign.report.html import render_simulation_html, require_report_extra
 from chatassign.report.simulation import render_csv, render_json
@@ -169,7 +169,7 @@ def _method(text: str | None) -> Method | None:
 
 
 def _run(
-    planned: Sequence[tuple[Arm, str, SimulationPlan]], trace: OutputFile | None
+    planned: Sequence[tuple[GridPoint, str, SimulationPlan]], trace: OutputFile | None
 ) -> tuple[ArmRun, ...]:
     with contextlib.ExitStack() as stack:
         sink: TraceSink | None = None

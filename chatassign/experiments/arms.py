@@ -1,7 +1,9 @@
 """The arms of a comparison: variants of one scenario run on common random numbers.
 
-An arm is the scenario with a method (``None``: as the teamspaces configure it)
-and a cap (``None``: as configured) on top of the user's ``--set`` overrides. Every
+An arm is a grid point of :mod:`~chatassign.experiments.variants`, the one variant
+concept of ``compare`` and ``sweep``: its settings name a ``method`` (absent: as the
+teamspaces configure it) and a ``cap`` (absent: as configured), applied on top of the
+user's ``--set`` overrides. Every
 arm runs with the same seed, horizon and replications, so replication ``r`` of
 each arm sees the same customers (see ``simulation/``) and the arms can be
 compared pair by pair (``analysis/comparison.py``).
@@ -15,28 +17,20 @@ from dataclasses import dataclass
 
 from chatassign.analysis.facts import ReplicationFacts
 from chatassign.analysis.metrics import MethodResult, SimulationReport
+from chatassign.experiments.variants import CAP_KEY, METHOD_KEY, GridPoint, Variants
 from chatassign.model import Method
-from chatassign.scenario.overrides import Override, ScenarioSource, build_scenario, cap_override
+from chatassign.scenario.overrides import Override, ScenarioSource, build_scenario
 from chatassign.simulation import (
     Progress,
     SimulationPlan,
     TraceSink,
     method_result,
-    plan_simulation,
     simulate,
     simulation_report,
 )
 
 QUEUE_SAMPLES_PER_RUN = 192
 """Queue-length samples per replication when a report wants the day's curve."""
-
-
-@dataclass(frozen=True, slots=True)
-class Arm:
-    """One variant: a method and a cap over the scenario (None: as configured)."""
-
-    method: Method | None = None
-    cap: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,56 +49,65 @@ class Settings:
 class ArmRun:
     """One arm after running: its label, plan, facts and summary."""
 
-    arm: Arm
+    point: GridPoint
     label: str
     plan: SimulationPlan
     facts: tuple[ReplicationFacts, ...]
     result: MethodResult
 
 
-def arms_of(methods: Sequence[Method | None], caps: Sequence[int]) -> tuple[Arm, ...]:
+def arms_of(methods: Sequence[Method | None], caps: Sequence[int]) -> tuple[GridPoint, ...]:
     """Every method at every cap, methods outermost (no caps: each method as configured)."""
     if not methods:
         raise ValueError("arms_of needs at least one method (None: as configured)")
     chosen_caps: Sequence[int | None] = caps if caps else (None,)
-    return tuple(Arm(method, cap) for method in methods for cap in chosen_caps)
+    settings = [
+        (
+            *(() if method is None else ((METHOD_KEY, method.value),)),
+            *(() if cap is None else ((CAP_KEY, str(cap)),)),
+        )
+        for method in methods
+        for cap in chosen_caps
+    ]
+    return tuple(GridPoint(index, tuple(point)) for index, point in enumerate(settings))
 
 
 def plan_arms(
-    source: ScenarioSource, arms: Sequence[Arm], settings: Settings
-) -> tuple[tuple[Arm, str, SimulationPlan], ...]:
+    source: ScenarioSource, arms: Sequence[GridPoint], settings: Settings
+) -> tuple[tuple[GridPoint, str, SimulationPlan], ...]:
     """Build and validate every arm's plan before anything runs; labels them.
 
     A label names what varies: the method when methods differ, ``cap N`` when caps
     differ, both (``balanced · cap 3``) when both do.
     """
-    several_methods = len({arm.method for arm in arms}) > 1
-    several_caps = len({arm.cap for arm in arms}) > 1
+    variants = Variants(
+        base=build_scenario(source, settings.overrides),
+        source=source,
+        base_overrides=settings.overrides,
+        seed=settings.seed,
+        replications=settings.replications,
+        horizon=settings.horizon,
+    )
+    several_methods = len({dict(arm.settings).get(METHOD_KEY) for arm in arms}) > 1
+    several_caps = len({dict(arm.settings).get(CAP_KEY) for arm in arms}) > 1
     planned = []
     for arm in arms:
-        extra = () if arm.cap is None else (cap_override(arm.cap),)
-        scenario = build_scenario(source, (*settings.overrides, *extra))
-        plan = plan_simulation(
-            scenario,
-            method=arm.method,
-            seed=settings.seed,
-            replications=settings.replications,
-            horizon=settings.horizon,
-        )
+        plan = variants.plan(arm.settings)
         if settings.queue_samples:
             interval = plan.workload.horizon / QUEUE_SAMPLES_PER_RUN
             plan = dataclasses.replace(plan, queue_sample_interval=interval)
         parts = []
         if several_methods or not several_caps:
             parts.append(plan.method_label)
-        if several_caps and arm.cap is not None:
-            parts.append(f"cap {arm.cap}")
+        cap = dict(arm.settings).get(CAP_KEY)
+        if several_caps and cap is not None:
+            parts.append(f"cap {cap}")
         planned.append((arm, " · ".join(parts), plan))
     return tuple(planned)
 
 
 def run_arms(
-    planned: Sequence[tuple[Arm, str, SimulationPlan]],
+    planned: Sequence[tuple[GridPoint, str, SimulationPlan]],
     *,
     trace: TraceSink | None = None,
     trace_for: Callable[[str], TraceSink | None] | None = None,
@@ -146,7 +149,6 @@ def _scaled(progress: Progress, index: int, total: int) -> Callable[[float], Non
 
 __all__ = [
     "QUEUE_SAMPLES_PER_RUN",
-    "Arm",
     "ArmRun",
     "Settings",
     "arms_of",

@@ -3,6 +3,7 @@
 A grid point is a tuple of settings ``(KEY, VALUE)``. Three kinds of key:
 
 * ``method`` — the assignment method of every teamspace (as ``simulate --method``);
+* ``cap`` — every teamspace's ``max_auto_assigned`` (as ``simulate --cap``);
 * ``staff.TEAM`` — the number of live agents on team ``TEAM`` (:func:`with_team_size`);
 * anything else — a dotted key of the scenario file, applied before validation by
   :mod:`chatassign.scenario.overrides` (exactly like ``--set KEY=VALUE``).
@@ -22,13 +23,20 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from chatassign.errors import LimitError, UsageError
-from chatassign.limits import MAX_GRID_POINTS, MAX_USERS, grid_problem
+from chatassign.limits import MAX_GRID_POINTS, MAX_USERS, cap_problem, grid_problem
 from chatassign.model import Method, User, Workspace
-from chatassign.scenario.overrides import Override, ScenarioSource, build_scenario, parse_override
+from chatassign.scenario.overrides import (
+    Override,
+    ScenarioSource,
+    build_scenario,
+    cap_override,
+    parse_override,
+)
 from chatassign.simulation import SimulationPlan, plan_simulation
 from chatassign.workload.values import Interval, Scenario
 
 METHOD_KEY = "method"
+CAP_KEY = "cap"
 STAFF_PREFIX = "staff."
 
 Setting = tuple[str, str]
@@ -81,6 +89,13 @@ def parse_vary(text: str) -> Axis:
                 Method.parse(value)
             except ValueError as error:
                 raise UsageError(f"--vary {text}: {error}") from None
+    elif key == CAP_KEY:
+        for value in values:
+            if not value.isdigit():
+                raise UsageError(f"--vary {text}: a cap is a whole number, not {value!r}")
+            problem = cap_problem(int(value))
+            if problem is not None:
+                raise LimitError(f"--vary {text}: {problem}")
     elif key.startswith(STAFF_PREFIX):
         for value in values:
             if not value.isdigit() or int(value) < 1:
@@ -198,7 +213,9 @@ class Variants:
     def scenario(self, settings: Sequence[Setting]) -> tuple[Scenario, Method | None]:
         """The scenario with ``settings`` applied, and the method override if any."""
         file_edits = [
-            parse_override(f"{key}={value}", option="--vary")
+            cap_override(int(value))
+            if key == CAP_KEY
+            else parse_override(f"{key}={value}", option="--vary")
             for key, value in settings
             if key != METHOD_KEY and not key.startswith(STAFF_PREFIX)
         ]
@@ -331,6 +348,7 @@ def _rebuilt(
 
 
 __all__ = [
+    "CAP_KEY",
     "METHOD_KEY",
     "STAFF_PREFIX",
     "Axis",
