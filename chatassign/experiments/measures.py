@@ -22,18 +22,17 @@ from chatassign.analysis.registry import METRICS, Unit, metric_info
 from chatassign.simulation import SimulationPlan, run_replication
 from chatassign.workload.values import Scenario
 
-MEASURES: tuple[str, ...] = (
+_CHAT_MEASURES = (
     "handed_off",
     "service_level",
     "abandon_rate",
     "p_wait",
     "wait_mean_s",
     "wait_p90_s",
-    "queue_mean",
-    "utilization",
-    "cap_saturation",
-    "jain",
 )
+"""What the whole workspace's chats and each AI agent's chats are both measured by."""
+
+MEASURES: tuple[str, ...] = (*_CHAT_MEASURES, "queue_mean", "utilization", "cap_saturation", "jain")
 """Per replication: handed-off chats; service level and abandon rate (of handed-off
 chats); P(wait > 0); mean and 90th-percentile wait of assigned chats (s); time-average
 queue length; mean utilization over the agents online at some point; cap saturation
@@ -52,15 +51,7 @@ TEAM_MEASURES: tuple[str, ...] = (
     "cap_saturation",
 )
 """What ``by_team.<team>.<measure>`` may name: docs/simulation.md, "by team"."""
-AI_AGENT_MEASURES: tuple[str, ...] = (
-    "handed_off",
-    "service_level",
-    "abandon_rate",
-    "p_wait",
-    "wait_mean_s",
-    "wait_p90_s",
-    "handed_off_wait_p90_s",
-)
+AI_AGENT_MEASURES: tuple[str, ...] = (*_CHAT_MEASURES, "handed_off_wait_p90_s")
 """What ``by_ai_agent.<ai agent>.<measure>`` may name (of that AI agent's chats)."""
 
 

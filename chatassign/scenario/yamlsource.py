@@ -419,18 +419,7 @@ class _Walker:
             f"{key!r} is defined twice (first on line {first.line}); "
             "ids and keys must be unique: rename or merge the two"
         )
-        where = _node_location(node)
-        self.problems.append(
-            Problem(
-                self.file,
-                where.line,
-                where.column,
-                format_path((*path, key)),
-                Severity.ERROR,
-                "duplicate-key",
-                message,
-            )
-        )
+        self._error(node, (*path, key), "duplicate-key", message)
 
     def _scalar(self, node: ScalarNode, path: FieldPath) -> YamlValue:
         text = str(node.value)
