@@ -9,11 +9,13 @@ import typer
 
 from chatassign.cli.app import QuietOption, VersionOption, app, stdout_console
 from chatassign.cli.options import (
-    OUTPUT_HELP,
-    REPORT_HELP,
-    SET_HELP,
+    FormatOpt,
+    OutputOpt,
     Renderers,
     ReportFormat,
+    ReportOpt,
+    SeedOpt,
+    SetsOpt,
     checked_output,
     command_line,
     parse_sets,
@@ -90,28 +92,19 @@ def backtest_command(
     interval: Annotated[
         str, typer.Option(metavar="DURATION", help="Length of each row of the day, e.g. 30m.")
     ] = "1h",
-    seed: Annotated[
-        int | None, typer.Option(metavar="N", help="Random seed (default: the file's).")
-    ] = None,
+    seed: SeedOpt = None,
     replications: Annotated[
         int | None,
         typer.Option(metavar="N", help="Simulated days, at least 2 (default: the file's)."),
     ] = None,
-    sets: Annotated[
-        list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help=SET_HELP)
-    ] = None,
+    sets: SetsOpt = None,
     skip_bad_rows: Annotated[
         bool,
         typer.Option("--skip-bad-rows", help="Leave malformed rows out (counted in the output)."),
     ] = False,
-    output_format: Annotated[
-        ReportFormat,
-        typer.Option("--format", metavar="FORMAT", help="table, json, markdown or csv."),
-    ] = ReportFormat.TABLE,
-    output: Annotated[str | None, typer.Option(metavar="FILE", help=OUTPUT_HELP)] = None,
-    report: Annotated[
-        str | None, typer.Option("--report", metavar="FILE.html", help=REPORT_HELP)
-    ] = None,
+    output_format: FormatOpt = ReportFormat.TABLE,
+    output: OutputOpt = None,
+    report: ReportOpt = None,
     quiet: QuietOption = False,
     version: VersionOption = False,
 ) -> None:

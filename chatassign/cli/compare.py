@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,13 +11,16 @@ import typer
 from chatassign.analysis.comparison import compare
 from chatassign.cli.app import QuietOption, VersionOption, app, stdout_console
 from chatassign.cli.options import (
-    CAP_HELP,
-    OUTPUT_HELP,
-    REPORT_HELP,
-    SCENARIO_HELP,
-    SET_HELP,
+    CapsOpt,
+    FormatOpt,
+    HorizonOpt,
+    OutputOpt,
     Renderers,
     ReportFormat,
+    ReportOpt,
+    ScenarioArg,
+    SeedOpt,
+    SetsOpt,
     checked_output,
     command_line,
     parse_caps,
@@ -58,13 +60,7 @@ from chatassign.simulation import SimulationPlan, TraceSink
 
 @app.command("compare", short_help="Several methods (or caps) on the same customers, side by side.")
 def compare_command(
-    scenario: Annotated[
-        Path | None,
-        typer.Argument(
-            metavar="SCENARIO",
-            help=SCENARIO_HELP,
-        ),
-    ] = None,
+    scenario: ScenarioArg = None,
     methods: Annotated[
         str | None,
         typer.Option(
@@ -73,30 +69,16 @@ def compare_command(
             "with --cap: the configured method).",
         ),
     ] = None,
-    cap: Annotated[str | None, typer.Option("--cap", metavar="CAPS", help=CAP_HELP)] = None,
-    sets: Annotated[
-        list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help=SET_HELP)
-    ] = None,
-    seed: Annotated[
-        int | None, typer.Option(metavar="N", help="Random seed (default: the file's).")
-    ] = None,
+    cap: CapsOpt = None,
+    sets: SetsOpt = None,
+    seed: SeedOpt = None,
     replications: Annotated[
         int | None, typer.Option(metavar="N", help="Paired replications (default: the file's).")
     ] = None,
-    horizon: Annotated[
-        str | None,
-        typer.Option(
-            metavar="DURATION", help="Simulated time, e.g. 8h or 90m (default: the file's)."
-        ),
-    ] = None,
-    output_format: Annotated[
-        ReportFormat,
-        typer.Option("--format", metavar="FORMAT", help="table, json, markdown or csv."),
-    ] = ReportFormat.TABLE,
-    output: Annotated[str | None, typer.Option(metavar="FILE", help=OUTPUT_HELP)] = None,
-    report: Annotated[
-        str | None, typer.Option("--report", metavar="FILE.html", help=REPORT_HELP)
-    ] = None,
+    horizon: HorizonOpt = None,
+    output_format: FormatOpt = ReportFormat.TABLE,
+    output: OutputOpt = None,
+    report: ReportOpt = None,
     trace: Annotated[
         str | None,
         typer.Option(

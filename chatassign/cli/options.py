@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Generic, TextIO, TypeVar
+from typing import Annotated, Generic, TextIO, TypeVar
 
+import typer
 from rich.console import Console
 from rich.text import Text
 
@@ -86,6 +87,25 @@ REPORT_HELP = (
     "Write a self-contained HTML report with charts here (needs: pip install 'chatassign[report]')."
 )
 OUTPUT_HELP = "Write the result to this file instead of stdout (a bare name goes under reports/)."
+
+ScenarioArg = Annotated[Path | None, typer.Argument(metavar="SCENARIO", help=SCENARIO_HELP)]
+"""The optional scenario of simulate, compare, sweep and staff."""
+SeedOpt = Annotated[
+    int | None, typer.Option(metavar="N", help="Random seed (default: the file's).")
+]
+HorizonOpt = Annotated[
+    str | None,
+    typer.Option(metavar="DURATION", help="Simulated time, e.g. 8h or 90m (default: the file's)."),
+]
+SetsOpt = Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help=SET_HELP)]
+CapsOpt = Annotated[str | None, typer.Option("--cap", metavar="CAPS", help=CAP_HELP)]
+FormatOpt = Annotated[
+    ReportFormat,
+    typer.Option("--format", metavar="FORMAT", help="table, json, markdown or csv."),
+]
+OutputOpt = Annotated[str | None, typer.Option(metavar="FILE", help=OUTPUT_HELP)]
+ReportOpt = Annotated[str | None, typer.Option("--report", metavar="FILE.html", help=REPORT_HELP)]
+"""The options simulate, compare and backtest share, declared once (same help everywhere)."""
 
 
 def parse_methods(text: str | None) -> tuple[Method, ...]:

@@ -13,13 +13,16 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemaining
 from chatassign.analysis.metrics import SimulationReport
 from chatassign.cli.app import QuietOption, VersionOption, app, notice_console, stdout_console
 from chatassign.cli.options import (
-    CAP_HELP,
-    OUTPUT_HELP,
-    REPORT_HELP,
-    SCENARIO_HELP,
-    SET_HELP,
+    CapsOpt,
+    FormatOpt,
+    HorizonOpt,
+    OutputOpt,
     Renderers,
     ReportFormat,
+    ReportOpt,
+    ScenarioArg,
+    SeedOpt,
+    SetsOpt,
     checked_output,
     command_line,
     parse_caps,
@@ -62,13 +65,7 @@ SIMULATION_OUTPUT = Renderers[SimulationReport](
     "simulate", short_help="Run a scenario's day: waits, service level, abandonment, agent load."
 )
 def simulate_command(
-    scenario: Annotated[
-        Path | None,
-        typer.Argument(
-            metavar="SCENARIO",
-            help=SCENARIO_HELP,
-        ),
-    ] = None,
+    scenario: ScenarioArg = None,
     method: Annotated[
         str | None,
         typer.Option(
@@ -76,31 +73,17 @@ def simulate_command(
             help="balanced, random, round-robin or voluntary, for every teamspace.",
         ),
     ] = None,
-    seed: Annotated[
-        int | None, typer.Option(metavar="N", help="Random seed (default: the file's).")
-    ] = None,
+    seed: SeedOpt = None,
     replications: Annotated[
         int | None,
         typer.Option(metavar="N", help="Independent replications (default: the file's)."),
     ] = None,
-    horizon: Annotated[
-        str | None,
-        typer.Option(
-            metavar="DURATION", help="Simulated time, e.g. 8h or 90m (default: the file's)."
-        ),
-    ] = None,
-    sets: Annotated[
-        list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help=SET_HELP)
-    ] = None,
-    cap: Annotated[str | None, typer.Option("--cap", metavar="CAPS", help=CAP_HELP)] = None,
-    output_format: Annotated[
-        ReportFormat,
-        typer.Option("--format", metavar="FORMAT", help="table, json, markdown or csv."),
-    ] = ReportFormat.TABLE,
-    output: Annotated[str | None, typer.Option(metavar="FILE", help=OUTPUT_HELP)] = None,
-    report: Annotated[
-        str | None, typer.Option("--report", metavar="FILE.html", help=REPORT_HELP)
-    ] = None,
+    horizon: HorizonOpt = None,
+    sets: SetsOpt = None,
+    cap: CapsOpt = None,
+    output_format: FormatOpt = ReportFormat.TABLE,
+    output: OutputOpt = None,
+    report: ReportOpt = None,
     trace: Annotated[
         Path | None,
         typer.Option(metavar="FILE.csv", help="Write every engine event to this CSV file."),

@@ -25,7 +25,8 @@ from rich.progress import (
 from chatassign.cli.app import QuietOption, VersionOption, app, notice_console, stdout_console
 from chatassign.cli.options import (
     REPORT_HELP,
-    SCENARIO_HELP,
+    ScenarioArg,
+    SeedOpt,
     checked_output,
     command_line,
     parse_horizon,
@@ -88,19 +89,9 @@ class StaffFormat(StrEnum):
     CSV = "csv"
 
 
-ScenarioArg = Annotated[
-    Path | None,
-    typer.Argument(
-        metavar="SCENARIO",
-        help=SCENARIO_HELP,
-    ),
-]
 SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", metavar="KEY=VALUE", help="Applied to the scenario first (repeatable)."),
-]
-SeedOpt = Annotated[
-    int | None, typer.Option(metavar="N", help="Random seed (default: the file's).")
 ]
 HorizonOpt = Annotated[
     str | None,
