@@ -20,7 +20,7 @@ from chatassign.experiments.execution import ProcessExecutor, SerialExecutor, Ta
 from chatassign.experiments.measures import MEASURES, Measures, combine
 from chatassign.experiments.staffing import (
     Evaluation,
-    Target,
+    ServiceTarget,
     Verdict,
     erlang_start,
     find_staffing,
@@ -71,7 +71,7 @@ def simulated_service_level(world: Scenario, agents: int) -> float:
 
 
 def test_targets_parse_and_refuse_the_wrong_direction() -> None:
-    assert parse_target("service_level>=80%") == Target("service_level", True, 0.8)
+    assert parse_target("service_level>=80%") == ServiceTarget("service_level", True, 0.8)
     assert parse_target(" abandon_rate <= 0.05 ").text == "abandon_rate<=0.05"
     for bad in ("service_level<=0.8", "speed>=1", "service_level=0.8", "wait_mean_s<=-1"):
         with pytest.raises(UsageError):

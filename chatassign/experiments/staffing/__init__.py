@@ -20,7 +20,7 @@ Pure apart from the executor.
 """
 
 from chatassign.experiments.measures import MEASURES
-from chatassign.experiments.staffing.estimate import MAX_AGENTS, ErlangStart, erlang_start
+from chatassign.experiments.staffing.erlang_start import MAX_AGENTS, ErlangStart, erlang_start
 from chatassign.experiments.staffing.search import (
     Evaluation,
     IntervalAnswer,
@@ -36,7 +36,7 @@ from chatassign.experiments.staffing.search import (
 from chatassign.experiments.staffing.targets import (
     HIGHER_IS_BETTER,
     LOWER_IS_BETTER,
-    Target,
+    ServiceTarget,
     Verdict,
     judge,
     parse_target,
@@ -50,10 +50,10 @@ __all__ = [
     "ErlangStart",
     "Evaluation",
     "IntervalAnswer",
+    "ServiceTarget",
     "StaffingAnswer",
     "StaffingReport",
     "StaffingSettings",
-    "Target",
     "TeamAnswer",
     "Verdict",
     "erlang_start",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from chatassign.experiments.staffing.estimate import mean_handoff_rate, require_workload
+from chatassign.experiments.staffing.erlang_start import mean_handoff_rate, require_workload
 from chatassign.workload.values import Scenario
 
 

@@ -15,13 +15,13 @@ from chatassign.errors import TargetNotReachableError, UsageError
 from chatassign.experiments.execution import Executor, Task
 from chatassign.experiments.measures import Measures, combine, scoped_measure_error
 from chatassign.experiments.staffing.bottleneck import bottleneck_reason
-from chatassign.experiments.staffing.estimate import (
+from chatassign.experiments.staffing.erlang_start import (
     MAX_AGENTS,
     ErlangStart,
     erlang_start,
     require_workload,
 )
-from chatassign.experiments.staffing.targets import Target, Verdict, judge, scoped_targets
+from chatassign.experiments.staffing.targets import ServiceTarget, Verdict, judge, scoped_targets
 from chatassign.experiments.variants import shared_pool_notes, with_team_size
 from chatassign.simulation import SimulationPlan, plan_simulation
 from chatassign.workload.values import RateSegment, Scenario, Workload
@@ -54,7 +54,7 @@ class _Evaluator:
     def __init__(
         self,
         scenario: Scenario,
-        targets: Sequence[Target],
+        targets: Sequence[ServiceTarget],
         executor: Executor,
         settings: StaffingSettings,
     ) -> None:
@@ -134,7 +134,7 @@ def _search_team(
     evaluate: Callable[[int], Evaluation],
     meets: Callable[[Evaluation], bool],
     start: int,
-    targets: Sequence[Target],
+    targets: Sequence[ServiceTarget],
 ) -> int:
     """The smallest n ≥ 1 whose evaluation meets, bracketing from ``start`` then bisecting.
 
@@ -172,7 +172,7 @@ def _search_team(
         low, step = high, step * 2
 
 
-def progressed(before: Evaluation, after: Evaluation, targets: Sequence[Target]) -> bool:
+def progressed(before: Evaluation, after: Evaluation, targets: Sequence[ServiceTarget]) -> bool:
     """Whether a target still missed at ``after`` came closer than noise since ``before``.
 
     Noise is the larger half-width of the two 95 % intervals.
@@ -194,7 +194,7 @@ def _size(evaluation: Evaluation) -> int:
 
 
 def level_off_message(
-    scenario: Scenario, team: str, targets: Sequence[Target], stop: _LevelsOffError
+    scenario: Scenario, team: str, targets: Sequence[ServiceTarget], stop: _LevelsOffError
 ) -> str:
     """Why ``staff`` gave up: the best value reached, where it levelled off, the cause."""
     sizes = dict(stop.since.staffing), dict(stop.at.staffing)
@@ -257,7 +257,7 @@ class StaffingReport:
 
     scenario: str
     seed: int
-    targets: tuple[Target, ...]
+    targets: tuple[ServiceTarget, ...]
     answer: StaffingAnswer
     intervals: tuple[IntervalAnswer, ...]
     notes: tuple[str, ...] = ()
@@ -267,7 +267,7 @@ class StaffingReport:
 def find_staffing(
     scenario: Scenario,
     teams: Sequence[str],
-    targets: Sequence[Target],
+    targets: Sequence[ServiceTarget],
     executor: Executor,
     settings: StaffingSettings = StaffingSettings(),
 ) -> StaffingAnswer:
@@ -331,7 +331,7 @@ def steady_variant(scenario: Scenario, at: float) -> Scenario:
 def staffing_report(
     scenario: Scenario,
     teams: Sequence[str],
-    targets: Sequence[Target],
+    targets: Sequence[ServiceTarget],
     executor: Executor,
     settings: StaffingSettings = StaffingSettings(),
     *,

@@ -37,7 +37,7 @@ SCOPED_LOWER_IS_BETTER = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
-class Target:
+class ServiceTarget:
     """A service target: ``metric >= value`` or ``metric <= value``."""
 
     metric: str
@@ -54,7 +54,7 @@ class Target:
         return value >= self.value if self.at_least else value <= self.value
 
 
-def parse_target(text: str) -> Target:
+def parse_target(text: str) -> ServiceTarget:
     """``service_level>=0.8`` (or ``80%``), ``abandon_rate<=0.05``, ``wait_mean_s<=30``."""
     match = _TARGET.fullmatch(text)
     known = ", ".join(sorted(HIGHER_IS_BETTER | LOWER_IS_BETTER))
@@ -78,7 +78,7 @@ def parse_target(text: str) -> Target:
         raise UsageError(f"--target {text}: {number!r} is not a number") from None
     if not math.isfinite(value) or value < 0:
         raise UsageError(f"--target {text}: the value must be a finite number ≥ 0")
-    return Target(metric, at_least, value)
+    return ServiceTarget(metric, at_least, value)
 
 
 def _direction_key(metric: str) -> str | None:
@@ -92,7 +92,7 @@ def _direction_key(metric: str) -> str | None:
     return measure if measure in SCOPED_HIGHER_IS_BETTER | SCOPED_LOWER_IS_BETTER else None
 
 
-def scoped_targets(targets: Sequence[Target]) -> tuple[str, ...]:
+def scoped_targets(targets: Sequence[ServiceTarget]) -> tuple[str, ...]:
     """The per-team and per-AI-agent metrics among ``targets``, each once, in order."""
     names = [t.metric for t in targets if split_scoped(t.metric) is not None]
     return tuple(dict.fromkeys(names))
@@ -106,7 +106,7 @@ class Verdict(Enum):
     UNCLEAR = "unclear"
 
 
-def judge(targets: Sequence[Target], estimates: Mapping[str, Estimate]) -> Verdict:
+def judge(targets: Sequence[ServiceTarget], estimates: Mapping[str, Estimate]) -> Verdict:
     """MEETS when every interval is clear on the good side; FAILS when one is clear on the bad."""
     verdicts = []
     for target in targets:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from chatassign.analysis.analytic import erlang_a, erlang_c
 from chatassign.analysis.monotone import first_true
 from chatassign.errors import TargetNotReachableError, UsageError
-from chatassign.experiments.staffing.targets import Target
+from chatassign.experiments.staffing.targets import ServiceTarget
 from chatassign.workload.values import ArrivalStream, Scenario, Workload
 
 MAX_AGENTS = 10_000
@@ -31,7 +31,7 @@ class ErlangStart:
     """μ per server (chat slot), with the slowdown adjustment, per second."""
 
 
-def erlang_start(scenario: Scenario, team: str, targets: Sequence[Target]) -> ErlangStart:
+def erlang_start(scenario: Scenario, team: str, targets: Sequence[ServiceTarget]) -> ErlangStart:
     """The Erlang estimate of ``team``'s size for ``targets`` (see the module docstring).
 
     λ is the time-average handed-off rate over the measured window of every stream
@@ -71,7 +71,7 @@ def erlang_start(scenario: Scenario, team: str, targets: Sequence[Target]) -> Er
 
 
 def _analytic_meets(
-    targets: Sequence[Target],
+    targets: Sequence[ServiceTarget],
     rate: float,
     mu: float,
     servers: int,
