@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
-from chatassign.analysis.metrics import t_quantile_975
+from chatassign.analysis.intervals import t_quantile_975
 from chatassign.cli import app
 from chatassign.history.backtest import order_statistic, prediction_range
 from tests.history_generator import MAPPING, MARKER, Truth, export_text

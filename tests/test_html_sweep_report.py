@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from chatassign.analysis.metrics import estimate
+from chatassign.analysis.intervals import estimate
 from chatassign.cli import app
 from chatassign.experiments.measures import MEASURES
 from chatassign.experiments.sweep import SweepResult, SweepRow

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chatassign.analysis.metrics import estimate, estimate_nonnegative, estimate_share
+from chatassign.analysis.intervals import estimate, estimate_nonnegative, estimate_share
 from chatassign.experiments.measures import MEASURES, SHARES, combine
 
 

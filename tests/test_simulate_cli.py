@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from chatassign.analysis.erlang import ErlangEstimate, NoEstimate, erlang_estimate
 from chatassign.analysis.facts import WaitSketch
-from chatassign.analysis.metrics import estimate, jain_index, max_min_ratio, t_quantile_975
+from chatassign.analysis.intervals import estimate, t_quantile_975
+from chatassign.analysis.metrics import jain_index, max_min_ratio
 from chatassign.cli import app
 from chatassign.model import Method
 from chatassign.simulation.trace import TRACE_HEADER

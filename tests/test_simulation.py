@@ -10,7 +10,7 @@ import pytest
 
 from chatassign.analysis.analytic import erlang_a, erlang_c
 from chatassign.analysis.facts import ReplicationFacts
-from chatassign.analysis.metrics import Estimate, estimate
+from chatassign.analysis.intervals import Estimate, estimate
 from chatassign.engine import EngineEvent
 from chatassign.errors import ScenarioError, UsageError
 from chatassign.model import Method, OnAway

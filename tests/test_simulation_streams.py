@@ -10,7 +10,8 @@ import pytest
 
 from chatassign.analysis.analytic import erlang_a
 from chatassign.analysis.facts import ReplicationFacts, StreamFacts, WaitSketch
-from chatassign.analysis.metrics import Estimate, estimate, summarize
+from chatassign.analysis.intervals import Estimate, estimate
+from chatassign.analysis.metrics import summarize
 from chatassign.engine import EngineEvent
 from chatassign.model import Method
 from chatassign.scenario.overrides import load_scenario

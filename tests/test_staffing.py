@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from chatassign.analysis.analytic import erlang_c
-from chatassign.analysis.metrics import Estimate
+from chatassign.analysis.intervals import Estimate
 from chatassign.cli import app
 from chatassign.errors import UsageError
 from chatassign.experiments.execution import ProcessExecutor, SerialExecutor, Task

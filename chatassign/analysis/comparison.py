@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from chatassign.analysis.facts import ReplicationFacts
-from chatassign.analysis.metrics import ReplicationSummary, estimate, summarize_replication
+from chatassign.analysis.intervals import estimate
+from chatassign.analysis.metrics import ReplicationSummary, summarize_replication
 from chatassign.analysis.registry import METRICS as REGISTRY
 from chatassign.analysis.registry import Better, Unit
 

@@ -11,13 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from chatassign.analysis.metrics import (
-    Estimate,
-    ReplicationSummary,
-    estimate_nonnegative,
-    estimate_share,
-    summarize_replication,
-)
+from chatassign.analysis.intervals import Estimate, estimate_nonnegative, estimate_share
+from chatassign.analysis.metrics import ReplicationSummary, summarize_replication
 from chatassign.analysis.registry import METRICS, Unit, metric_info
 from chatassign.simulation import SimulationPlan, run_replication
 from chatassign.workload.values import Scenario
@@ -149,7 +144,7 @@ def combine(samples: Sequence[Measures], extra: Sequence[str] = ()) -> dict[str,
     Every measure is a share (interval clipped to [0, 1]) or cannot be negative (lower
     end clipped at 0). NaN marks a share that is undefined in a replication (no chat
     handed off); those replications are left out of that measure, as
-    ``metrics.estimate_defined`` does.
+    ``intervals.estimate_defined`` does.
     """
     return {
         name: (estimate_share if _is_share(name) else estimate_nonnegative)(

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from chatassign.analysis.metrics import Estimate
+from chatassign.analysis.intervals import Estimate
 from chatassign.errors import LimitError, OutputError, UsageError
 from chatassign.experiments.execution import Executor, Task
 from chatassign.experiments.measures import MEASURES, Measures, combine

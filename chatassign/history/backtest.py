@@ -26,7 +26,8 @@ import numpy as np
 import numpy.typing as npt
 
 from chatassign.analysis.facts import ReplicationFacts
-from chatassign.analysis.metrics import ReplicationSummary, summarize_replication, t_quantile_975
+from chatassign.analysis.intervals import t_quantile_975
+from chatassign.analysis.metrics import ReplicationSummary, summarize_replication
 from chatassign.errors import ExportError, UsageError
 from chatassign.history.arrivals import WEEKDAY, WHOLE, chosen_dates, local_midnights
 from chatassign.history.export import NO_VALUE, Export

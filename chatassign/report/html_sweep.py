@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chatassign.analysis.metrics import Estimate
+from chatassign.analysis.intervals import Estimate
 from chatassign.analysis.registry import METRICS, MetricInfo
 from chatassign.experiments.measures import MEASURES
 from chatassign.experiments.sweep import SweepResult

@@ -13,9 +13,9 @@ import math
 from collections.abc import Sequence
 
 from chatassign.analysis.erlang import ErlangEstimate, NoEstimate
+from chatassign.analysis.intervals import Estimate
 from chatassign.analysis.metrics import (
     STREAM_COUNT_KEYS,
-    Estimate,
     MethodResult,
     SimulationReport,
     StreamSummary,

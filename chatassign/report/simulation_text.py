@@ -13,9 +13,9 @@ from rich.panel import Panel
 from rich.table import Table
 
 from chatassign.analysis.erlang import ErlangEstimate, NoEstimate
+from chatassign.analysis.intervals import Estimate
 from chatassign.analysis.metrics import (
     AgentSummary,
-    Estimate,
     MethodResult,
     SimulationReport,
     StreamSummary,

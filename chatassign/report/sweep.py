@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from rich.console import Console
 from rich.table import Table
 
-from chatassign.analysis.metrics import Estimate
+from chatassign.analysis.intervals import Estimate
 from chatassign.analysis.registry import METRICS, Unit, metric_info
 from chatassign.experiments.staffing import Evaluation, StaffingAnswer, StaffingReport
 from chatassign.experiments.sweep import SweepResult

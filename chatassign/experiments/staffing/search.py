@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from chatassign.analysis.metrics import Estimate
+from chatassign.analysis.intervals import Estimate
 from chatassign.analysis.monotone import first_true_between
 from chatassign.errors import TargetNotReachableError, UsageError
 from chatassign.experiments.execution import Executor, Task

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from chatassign.analysis.metrics import Estimate
+from chatassign.analysis.intervals import Estimate
 from chatassign.analysis.registry import METRICS, Better
 from chatassign.errors import UsageError
 from chatassign.experiments.measures import split_scoped
