@@ -39,7 +39,6 @@ from chatassign.report.backtest import (
     render_backtest_json,
     render_backtest_markdown,
 )
-from chatassign.report.html import require_report_extra
 from chatassign.scenario.overrides import build_scenario, read_source
 from chatassign.simulation import plan_simulation, simulate
 from chatassign.workload.quantities import format_duration, parse_duration
@@ -124,8 +123,6 @@ def backtest_command(
             raise UsageError(f"{option} {path}: no such file")
     out = checked_output("--output", output)
     report_out = report_files(report)
-    if report_out is not None:
-        require_report_extra()
     chosen_day = None if day is None else day.strip().lower()
     plan = plan_simulation(
         build_scenario(read_source(scenario), parse_sets(sets)),

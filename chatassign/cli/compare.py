@@ -10,6 +10,7 @@ import typer
 
 from chatassign.analysis.comparison import compare
 from chatassign.cli.app import QuietOption, VersionOption, app, stdout_console
+from chatassign.cli.columns import ColumnRequest
 from chatassign.cli.options import (
     CapsOpt,
     FormatOpt,
@@ -22,26 +23,19 @@ from chatassign.cli.options import (
     SeedOpt,
     SetsOpt,
     checked_output,
-    command_line,
     parse_caps,
-    parse_horizon,
     parse_methods,
-    parse_sets,
     report_files,
-    reproduce_arguments,
     trace_file,
     trace_writer,
     write_report,
 )
 from chatassign.cli.output import OutputFile, open_output, output_file
-from chatassign.cli.replay import MappingOption, ReplayOption, replay_arms
+from chatassign.cli.replay import MappingOption, ReplayOption
 from chatassign.cli.simulate import progress_bar
 from chatassign.experiments.arms import (
     ArmRun,
-    Settings,
-    arms_of,
     arms_report,
-    plan_arms,
     run_arms,
 )
 from chatassign.experiments.variants import GridPoint
@@ -53,8 +47,7 @@ from chatassign.report.comparison import (
     render_comparison_markdown,
     render_comparison_table,
 )
-from chatassign.report.html import render_html, require_report_extra
-from chatassign.scenario.overrides import read_source
+from chatassign.report.html import render_html
 from chatassign.simulation import SimulationPlan, TraceSink
 
 
@@ -109,37 +102,27 @@ def compare_command(
     out = checked_output("--output", output)
     trace_out = None if trace is None else output_file("--trace", trace, bare=False)
     report_out = report_files(report)
-    if report_out is not None:
-        require_report_extra()
-    settings = Settings(
-        overrides=parse_sets(sets),
-        seed=seed,
-        replications=replications,
-        horizon=parse_horizon(horizon),
-        queue_samples=report_out is not None,
+    request = ColumnRequest(
+        scenario,
+        () if methods is None else ("--methods", methods),
+        cap,
+        sets,
+        seed,
+        replications,
+        horizon,
+        replay,
+        mapping,
     )
-    planned = replay_arms(
-        plan_arms(read_source(scenario), arms_of(chosen, caps), settings), replay, mapping
-    )
+    planned = request.plan(chosen, caps, charted=report_out is not None)
     runs = _run(planned, trace_out)
     threshold = runs[0].plan.workload.service_level_threshold
     comparison = compare([(run.label, run.facts) for run in runs], threshold=threshold)
     data = ComparisonReport(arms_report(runs), comparison)
     if report_out is not None:
-        plan = runs[0].plan
-        chosen_args = [] if methods is None else ["--methods", methods]
-        args = reproduce_arguments(
-            scenario,
-            chosen_args,
-            plan,
-            horizon=horizon,
-            sets=sets,
-            cap=cap,
-            replay=replay,
-            mapping=mapping,
+        command = request.reproduce("compare", runs[0].plan)
+        write_report(
+            report_out, render_html(data, runs, command=command), render_comparison_json(data)
         )
-        html = render_html(data, runs, command=command_line("compare", args))
-        write_report(report_out, html, render_comparison_json(data))
     COMPARISON_OUTPUT.emit(data, output_format, out, stdout_console())
 
 

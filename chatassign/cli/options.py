@@ -21,6 +21,7 @@ from chatassign.cli.app import TABLE_WIDTH, notice_console
 from chatassign.cli.output import OutputFile, output_file, write_output
 from chatassign.errors import LimitError, UsageError
 from chatassign.model import Method
+from chatassign.report.html import require_report_extra
 from chatassign.scenario.overrides import Override, parse_overrides
 from chatassign.simulation import SimulationPlan, TraceSink
 from chatassign.simulation.trace import TraceWriter
@@ -234,9 +235,14 @@ class ReportFiles:
 
 
 def report_files(text: str | None) -> ReportFiles | None:
-    """``--report PATH.html`` checked, with the JSON path beside it; None when not given."""
+    """``--report PATH.html`` checked, with the JSON path beside it; None when not given.
+
+    Checked before anything runs: the path, and that the report extra (matplotlib,
+    Jinja2) is installed.
+    """
     if text is None:
         return None
+    require_report_extra()
     html = output_file("--report", text, suffix=".html")
     return ReportFiles(html, html.with_suffix(".json"))
 

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemaining
 
 from chatassign.analysis.metrics import SimulationReport
 from chatassign.cli.app import QuietOption, VersionOption, app, notice_console, stdout_console
+from chatassign.cli.columns import ColumnRequest
 from chatassign.cli.options import (
     CapsOpt,
     FormatOpt,
@@ -24,32 +25,24 @@ from chatassign.cli.options import (
     SeedOpt,
     SetsOpt,
     checked_output,
-    command_line,
     parse_caps,
-    parse_horizon,
-    parse_sets,
     report_files,
-    reproduce_arguments,
     trace_writer,
     write_report,
 )
 from chatassign.cli.output import OutputFile, open_output, output_file
-from chatassign.cli.replay import MappingOption, ReplayOption, replay_arms
+from chatassign.cli.replay import MappingOption, ReplayOption
 from chatassign.errors import UsageError
 from chatassign.experiments.arms import (
     ArmRun,
-    Settings,
-    arms_of,
     arms_report,
-    plan_arms,
     run_arms,
 )
 from chatassign.experiments.variants import GridPoint
 from chatassign.model import Method
-from chatassign.report.html import render_simulation_html, require_report_extra
+from chatassign.report.html import render_simulation_html
 from chatassign.report.simulation import render_csv, render_json
 from chatassign.report.simulation_text import render_markdown, render_table
-from chatassign.scenario.overrides import read_source
 from chatassign.simulation import SimulationPlan, TraceSink
 
 _PROGRESS_MIN_CHATS = 200_000
@@ -110,35 +103,22 @@ def simulate_command(
     out = checked_output("--output", output)
     trace_out = None if trace is None else output_file("--trace", trace, bare=False)
     report_out = report_files(report)
-    if report_out is not None:
-        require_report_extra()
-    settings = Settings(
-        overrides=parse_sets(sets),
-        seed=seed,
-        replications=replications,
-        horizon=parse_horizon(horizon),
-        queue_samples=report_out is not None,
+    request = ColumnRequest(
+        scenario,
+        () if method is None else ("--method", method),
+        cap,
+        sets,
+        seed,
+        replications,
+        horizon,
+        replay,
+        mapping,
     )
-    chosen = _method(method)
-    planned = replay_arms(
-        plan_arms(read_source(scenario), arms_of([chosen], caps), settings), replay, mapping
-    )
+    planned = request.plan([_method(method)], caps, charted=report_out is not None)
     runs = _run(planned, trace_out)
     result = arms_report(runs)
     if report_out is not None:
-        plan = runs[0].plan
-        chosen_args = [] if method is None else ["--method", method]
-        args = reproduce_arguments(
-            scenario,
-            chosen_args,
-            plan,
-            horizon=horizon,
-            sets=sets,
-            cap=cap,
-            replay=replay,
-            mapping=mapping,
-        )
-        command = command_line("simulate", args)
+        command = request.reproduce("simulate", runs[0].plan)
         html = render_simulation_html(result, runs, command=command)
         write_report(report_out, html, render_json(result))
     SIMULATION_OUTPUT.emit(result, output_format, out, stdout_console())

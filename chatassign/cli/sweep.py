@@ -54,7 +54,6 @@ from chatassign.experiments.sweep import (
 )
 from chatassign.experiments.variants import Variants, parse_axes, shared_pool_notes
 from chatassign.limits import MAX_REPLICATIONS, replications_problem
-from chatassign.report.html import require_report_extra
 from chatassign.report.html_sweep import render_sweep_html
 from chatassign.report.sweep import (
     render_staffing_csv,
@@ -179,8 +178,6 @@ def sweep_command(
     if resume and journal_out is None:
         raise UsageError("--resume needs --output FILE (the journal is beside it)")
     report_out = report_files(report)
-    if report_out is not None:
-        require_report_extra()
     axes = parse_axes(vary, replications=replications)
     source = read_source(scenario)
     base_overrides = parse_overrides(overrides or [])
