@@ -55,3 +55,21 @@ def test_a_full_batch_goes_out_before_the_flush() -> None:
     assert out.getvalue().count("\n") == 1 + trace.BATCH_ROWS
     sink.flush()
     assert out.getvalue() == one_row_at_a_time([(0, event)] * (trace.BATCH_ROWS + 1))
+
+
+def test_rows_that_need_quoting_and_repeated_times_give_the_csv_modules_bytes() -> None:
+    """Commas, quotes and line breaks go through the csv module; a repeated time prints once."""
+    fields = ["plain", "a,b", 'say "hi"', "two\nlines", "cr\r", "", " lead"]
+    rows = [
+        (r, EngineEvent(time, "assigned", r, agent, "s", "teams a, b", agent))
+        for r, (time, agent) in enumerate(
+            (t, f) for t in (0.0, -0.0, 0.0, 1.5, 1.5, 1e-300, 2.0) for f in fields
+        )
+    ]
+    out = io.StringIO()
+    sink = TraceWriter(out)
+    for replication, event in rows:
+        sink(replication, event)
+    sink.flush()
+    assert out.getvalue() == one_row_at_a_time(rows)
+    assert "-0.0," in out.getvalue()
