@@ -36,12 +36,16 @@ def one_row_at_a_time(rows: list[tuple[int, EngineEvent]]) -> str:
 
 @given(st.lists(st.tuples(st.integers(0, 99), events), max_size=30))
 def test_batches_write_the_same_bytes_as_single_rows(rows: list[tuple[int, EngineEvent]]) -> None:
+    assert batched(rows) == one_row_at_a_time(rows)
+
+
+def batched(rows: list[tuple[int, EngineEvent]]) -> str:
     out = io.StringIO()
     sink = TraceWriter(out)
     for replication, event in rows:
         sink(replication, event)
     sink.flush()
-    assert out.getvalue() == one_row_at_a_time(rows)
+    return out.getvalue()
 
 
 def test_a_full_batch_goes_out_before_the_flush() -> None:
@@ -66,10 +70,6 @@ def test_rows_that_need_quoting_and_repeated_times_give_the_csv_modules_bytes() 
             (t, f) for t in (0.0, -0.0, 0.0, 1.5, 1.5, 1e-300, 2.0) for f in fields
         )
     ]
-    out = io.StringIO()
-    sink = TraceWriter(out)
-    for replication, event in rows:
-        sink(replication, event)
-    sink.flush()
-    assert out.getvalue() == one_row_at_a_time(rows)
-    assert "-0.0," in out.getvalue()
+    text = batched(rows)
+    assert text == one_row_at_a_time(rows)
+    assert "-0.0," in text
