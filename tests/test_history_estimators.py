@@ -8,12 +8,14 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chatassign.history.distfit import fit_censored, fit_complete, kaplan_meier
 from chatassign.history.export import read_export
 from chatassign.history.fit import DeskFit, FitOptions, fit_desk
 from chatassign.history.mapping import load_mapping
-from chatassign.history.shifts import merge_windows, typical_windows
+from chatassign.history.shifts import clip, clip_days, merge_windows, typical_windows
 from chatassign.workload.distributions import Exponential, Gamma, Lognormal
 from tests.history_generator import Truth, write_export
 
@@ -154,3 +156,21 @@ def test_windows_merge_over_short_gaps_and_average_over_days() -> None:
     assert typical_windows(days, horizon=3600, interval=1800) == [(0.0, 3600.0)]
     assert typical_windows(days[1:], horizon=3600, interval=1800) == [(0.0, 3600.0)]
     assert typical_windows([[(0.0, 600.0)]], horizon=3600, interval=1800) == []
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 500), st.integers(1, 80)).map(lambda p: (p[0], p[0] + p[1])),
+        max_size=25,
+    ),
+    st.lists(st.integers(0, 500), max_size=8),
+    st.integers(1, 200),
+)
+def test_clipping_every_day_at_once_is_clipping_each_day(
+    spans: list[tuple[int, int]], origins: list[int], horizon: int
+) -> None:
+    """The bisecting clip of all days equals the plain clip of each day (overlapping,
+    touching and unsorted windows included)."""
+    windows = [(float(a), float(b)) for a, b in spans]
+    expected = [clip(sorted(windows), o, o + horizon) for o in map(float, origins)]
+    assert clip_days(windows, [float(o) for o in origins], float(horizon)) == expected

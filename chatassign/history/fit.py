@@ -21,7 +21,7 @@ from chatassign.history.distfit import Fitted, fit_complete
 from chatassign.history.export import NO_VALUE, Export
 from chatassign.history.mapping import ExportMapping
 from chatassign.history.patience import fit_patience, patience_sample
-from chatassign.history.shifts import Window, clip, online_windows, typical_windows
+from chatassign.history.shifts import Window, clip_days, online_windows, typical_windows
 from chatassign.history.work import Loads, WorkEstimate, estimate_work, measure_loads
 from chatassign.workload.distributions import Distribution, Exponential, Gamma, Lognormal
 
@@ -223,7 +223,7 @@ def _shifts(
     names = export.names["agent"]
     shifts: dict[str, list[Window]] = {}
     for agent, spans in sorted(windows.items(), key=lambda item: names[item[0]]):
-        per_day = [clip(spans, origin, origin + period.horizon) for origin in period.origins]
+        per_day = clip_days(spans, period.origins, period.horizon)
         if period.kind == "weekday":
             chosen = typical_windows(per_day, horizon=period.horizon, interval=options.interval)
         else:

@@ -7,6 +7,8 @@ no chat for longer than the idle gap (they are taken to be away then).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -63,6 +65,30 @@ def clip(windows: Sequence[Window], start: float, end: float) -> list[Window]:
         if high > low:
             clipped.append((low - start, high - start))
     return clipped
+
+
+def clip_days(
+    windows: Sequence[Window], origins: Sequence[float], horizon: float
+) -> list[list[Window]]:
+    """``clip(sorted(windows), origin, origin + horizon)`` for each origin, without
+    walking every window for every day: the windows are sorted once, and each day starts
+    at the first window that reaches past its origin (a bisection on the running
+    maximum of the ends) and stops at the first that starts after its end."""
+    ordered = sorted(windows)
+    reach = list(itertools.accumulate((b for _, b in ordered), max))
+    days: list[list[Window]] = []
+    for origin in origins:
+        end = origin + horizon
+        i = bisect.bisect_right(reach, origin)
+        clipped: list[Window] = []
+        while i < len(ordered) and ordered[i][0] < end:
+            a, b = ordered[i]
+            low, high = max(a, origin), min(b, end)
+            if high > low:
+                clipped.append((low - origin, high - origin))
+            i += 1
+        days.append(clipped)
+    return days
 
 
 def typical_windows(
