@@ -11,6 +11,7 @@ import os
 import socket
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -47,7 +48,7 @@ from chatassign.experiments.variants import (
 )
 from chatassign.model import Method
 from chatassign.scenario.overrides import build_scenario, read_source
-from chatassign.simulation import SimulationPlan, plan_simulation
+from chatassign.simulation import SimulationPlan, parallel, plan_simulation, simulate
 from chatassign.workload.values import Interval
 
 runner = CliRunner()
@@ -155,6 +156,27 @@ def test_plans_survive_packing() -> None:
 
 def test_serial_and_two_processes_give_the_same_bytes() -> None:
     assert sweep_csv(SerialExecutor()) == sweep_csv(ProcessExecutor(2))
+
+
+def test_spawned_workers_give_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the platform cannot fork, the runner spawns: the plans travel packed."""
+    monkeypatch.setattr(parallel, "get_all_start_methods", lambda: ["spawn"])
+    assert sweep_csv(ProcessExecutor(2), replications=1) == sweep_csv(SerialExecutor(), 1)
+
+
+def test_simulate_runs_through_the_same_runner(monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = plan_simulation(example_variants().base, replications=3, horizon=3600.0)
+    serial = simulate(plan, workers=1)
+    calls: list[int] = []
+    run_tasks = parallel.run_tasks
+
+    def counted(*args: Any, **kwargs: Any) -> None:
+        calls.append(kwargs["workers"])
+        run_tasks(*args, **kwargs)
+
+    monkeypatch.setattr(parallel, "run_tasks", counted)
+    assert simulate(plan, workers=2) == serial
+    assert calls == [2]
 
 
 def test_dask_local_cluster_gives_the_same_bytes() -> None:
