@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import chatassign.cli.simulate as simulate_module
+import chatassign.cli.columns as columns_module
 from chatassign.cli import app
 from chatassign.cli.output import open_output, output_file
 
@@ -63,7 +63,7 @@ def test_a_folder_target_exits_2_before_simulating(
     def never(*args: object, **kwargs: object) -> object:
         raise AssertionError("simulated although the output cannot be written")
 
-    monkeypatch.setattr(simulate_module, "run_arms", never)
+    monkeypatch.setattr(columns_module, "run_arms", never)
     folder = tmp_path / "out.html"
     folder.mkdir()
     result = runner.invoke(app, ["simulate", *QUICK, option, str(folder)])

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+# Commands are listed in the order they register, the order of these imports.
+from chatassign.cli import simulate as _simulate  # noqa: F401
+
+# isort: split
 from chatassign.cli import compare as _compare  # noqa: F401
+
+# isort: split
 from chatassign.cli import fit as _fit  # noqa: F401
 
 # isort: split
-# Commands are listed in the order they register: backtest after fit.
 from chatassign.cli import backtest as _backtest  # noqa: F401
-from chatassign.cli import simulate as _simulate  # noqa: F401
 from chatassign.cli import sweep as _sweep  # noqa: F401
 from chatassign.cli import validate as _validate  # noqa: F401
 from chatassign.cli.app import ExitCode, app, main

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from chatassign.cli.app import QuietOption, VersionOption, app, stdout_console
+from chatassign.cli.columns import progress_bar
 from chatassign.cli.options import (
     FormatOpt,
     OutputOpt,
@@ -22,7 +23,6 @@ from chatassign.cli.options import (
     report_files,
     write_report,
 )
-from chatassign.cli.simulate import progress_bar
 from chatassign.errors import UsageError
 from chatassign.history.backtest import (
     Backtest,

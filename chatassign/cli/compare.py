@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Sequence
 from typing import Annotated
 
 import typer
@@ -22,23 +20,14 @@ from chatassign.cli.options import (
     ScenarioArg,
     SeedOpt,
     SetsOpt,
-    checked_output,
     parse_caps,
     parse_methods,
-    report_files,
-    trace_file,
-    trace_writer,
     write_report,
 )
-from chatassign.cli.output import OutputFile, open_output, output_file
 from chatassign.cli.replay import MappingOption, ReplayOption
-from chatassign.cli.simulate import progress_bar
 from chatassign.experiments.arms import (
-    ArmRun,
     arms_report,
-    run_arms,
 )
-from chatassign.experiments.variants import GridPoint
 from chatassign.model import Method
 from chatassign.report.comparison import (
     ComparisonReport,
@@ -48,11 +37,11 @@ from chatassign.report.comparison import (
     render_comparison_table,
 )
 from chatassign.report.html import render_html
-from chatassign.simulation import SimulationPlan, TraceSink
 
 
 @app.command("compare", short_help="Several methods (or caps) on the same customers, side by side.")
 def compare_command(
+    context: typer.Context,
     scenario: ScenarioArg = None,
     methods: Annotated[
         str | None,
@@ -99,47 +88,17 @@ def compare_command(
     chosen: tuple[Method | None, ...] = (
         (None,) if caps and methods is None else parse_methods(methods)
     )
-    out = checked_output("--output", output)
-    trace_out = None if trace is None else output_file("--trace", trace, bare=False)
-    report_out = report_files(report)
-    request = ColumnRequest(
-        scenario,
-        () if methods is None else ("--methods", methods),
-        cap,
-        sets,
-        seed,
-        replications,
-        horizon,
-        replay,
-        mapping,
-    )
-    planned = request.plan(chosen, caps, charted=report_out is not None)
-    runs = _run(planned, trace_out)
+    request = ColumnRequest.from_options(context.params, "--methods")
+    planned = request.plan(chosen, caps)
+    runs = request.run(planned, trace_per_column=True)
     threshold = runs[0].plan.workload.service_level_threshold
     comparison = compare([(run.label, run.facts) for run in runs], threshold=threshold)
     data = ComparisonReport(arms_report(runs), comparison)
-    if report_out is not None:
+    if request.report is not None:
         command = request.reproduce("compare", runs[0].plan)
-        write_report(
-            report_out, render_html(data, runs, command=command), render_comparison_json(data)
-        )
-    COMPARISON_OUTPUT.emit(data, output_format, out, stdout_console())
-
-
-def _run(
-    planned: Sequence[tuple[GridPoint, str, SimulationPlan]], trace: OutputFile | None
-) -> tuple[ArmRun, ...]:
-    """Run the columns, each with its own trace file when ``trace`` is given."""
-    with contextlib.ExitStack() as stack:
-        sinks: dict[str, TraceSink] = {}
-        if trace is not None:
-            files = [trace_file(trace, label) for _, label, _ in planned]
-            for (_, label, _), file in zip(planned, files, strict=True):
-                handle = stack.enter_context(open_output(file))
-                starts_at = planned[0][2].workload.starts_at
-                sinks[label] = stack.enter_context(trace_writer(handle, starts_at))
-        progress = stack.enter_context(progress_bar([plan for _, _, plan in planned]))
-        return run_arms(planned, trace_for=sinks.get if sinks else None, progress=progress)
+        html = render_html(data, runs, command=command)
+        write_report(request.report, html, render_comparison_json(data))
+    COMPARISON_OUTPUT.emit(data, output_format, request.output, stdout_console())
 
 
 COMPARISON_OUTPUT = Renderers[ComparisonReport](
