@@ -20,6 +20,7 @@ from chatassign.cli.options import (
     checked_output,
     command_line,
     parse_sets,
+    replications_option,
     report_files,
     write_report,
 )
@@ -93,8 +94,7 @@ def backtest_command(
     ] = "1h",
     seed: SeedOpt = None,
     replications: Annotated[
-        int | None,
-        typer.Option(metavar="N", help="Simulated days, at least 2 (default: the file's)."),
+        int | None, replications_option("Simulated days, at least 2 (default: the file's).")
     ] = None,
     sets: SetsOpt = None,
     skip_bad_rows: Annotated[

@@ -22,6 +22,8 @@ from chatassign.cli.options import (
     SetsOpt,
     parse_caps,
     parse_methods,
+    replications_option,
+    trace_option,
     write_report,
 )
 from chatassign.cli.replay import MappingOption, ReplayOption
@@ -37,6 +39,11 @@ from chatassign.report.comparison import (
     render_comparison_table,
 )
 from chatassign.report.html import render_html
+
+TRACE_HELP = (
+    "Write every engine event as CSV, one file per column: "
+    "trace.csv gives trace.balanced.csv, trace.round-robin.csv, ..."
+)
 
 
 @app.command("compare", short_help="Several methods (or caps) on the same customers, side by side.")
@@ -55,20 +62,13 @@ def compare_command(
     sets: SetsOpt = None,
     seed: SeedOpt = None,
     replications: Annotated[
-        int | None, typer.Option(metavar="N", help="Paired replications (default: the file's).")
+        int | None, replications_option("Paired replications (default: the file's).")
     ] = None,
     horizon: HorizonOpt = None,
     output_format: FormatOpt = ReportFormat.TABLE,
     output: OutputOpt = None,
     report: ReportOpt = None,
-    trace: Annotated[
-        str | None,
-        typer.Option(
-            metavar="FILE.csv",
-            help="Write every engine event as CSV, one file per column: "
-            "trace.csv gives trace.balanced.csv, trace.round-robin.csv, ...",
-        ),
-    ] = None,
+    trace: Annotated[str | None, trace_option(TRACE_HELP)] = None,
     replay: ReplayOption = None,
     mapping: MappingOption = None,
     quiet: QuietOption = False,

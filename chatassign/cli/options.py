@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Generic, TextIO, TypeVar
+from typing import Annotated, Any, Generic, TextIO, TypeVar
 
 import typer
 from rich.console import Console
@@ -29,7 +29,7 @@ from chatassign.workload.quantities import DayStart, parse_duration
 
 
 class ReportFormat(StrEnum):
-    """How ``simulate`` and ``compare`` print their result."""
+    """How a command prints its result (``--format``)."""
 
     TABLE = "table"
     JSON = "json"
@@ -76,6 +76,26 @@ class Renderers(Generic[R]):
             write_file(output, text)
 
 
+def replications_option(help: str) -> Any:
+    """``--replications N``, saying what a replication is in this command."""
+    return typer.Option(metavar="N", help=help)
+
+
+def format_option(help: str) -> Any:
+    """``--format FORMAT``, listing the formats in the order this command's help names them."""
+    return typer.Option("--format", metavar="FORMAT", help=help)
+
+
+def output_option(help: str) -> Any:
+    """``--output FILE``, saying what this command writes there."""
+    return typer.Option(metavar="FILE", help=help)
+
+
+def trace_option(help: str) -> Any:
+    """``--trace FILE.csv``, saying which file(s) the engine events go to."""
+    return typer.Option(metavar="FILE.csv", help=help)
+
+
 SCENARIO_HELP = (
     "A scenario file with a workload, or - to read it from stdin; omitted: the built-in example."
 )
@@ -100,11 +120,8 @@ HorizonOpt = Annotated[
 ]
 SetsOpt = Annotated[list[str] | None, typer.Option("--set", metavar="KEY=VALUE", help=SET_HELP)]
 CapsOpt = Annotated[str | None, typer.Option("--cap", metavar="CAPS", help=CAP_HELP)]
-FormatOpt = Annotated[
-    ReportFormat,
-    typer.Option("--format", metavar="FORMAT", help="table, json, markdown or csv."),
-]
-OutputOpt = Annotated[str | None, typer.Option(metavar="FILE", help=OUTPUT_HELP)]
+FormatOpt = Annotated[ReportFormat, format_option("table, json, markdown or csv.")]
+OutputOpt = Annotated[str | None, output_option(OUTPUT_HELP)]
 ReportOpt = Annotated[str | None, typer.Option("--report", metavar="FILE.html", help=REPORT_HELP)]
 """The options simulate, compare and backtest share, declared once (same help everywhere)."""
 
@@ -269,12 +286,16 @@ __all__ = [
     "ReportFiles",
     "checked_output",
     "command_line",
+    "format_option",
+    "output_option",
     "parse_caps",
     "parse_horizon",
     "parse_methods",
     "parse_sets",
+    "replications_option",
     "report_files",
     "reproduce_arguments",
+    "trace_option",
     "write_file",
     "write_report",
 ]

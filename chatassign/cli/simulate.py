@@ -22,6 +22,8 @@ from chatassign.cli.options import (
     SeedOpt,
     SetsOpt,
     parse_caps,
+    replications_option,
+    trace_option,
     write_report,
 )
 from chatassign.cli.replay import MappingOption, ReplayOption
@@ -40,6 +42,9 @@ SIMULATION_OUTPUT = Renderers[SimulationReport](
 """How ``simulate`` prints in each ``--format``."""
 
 
+TRACE_HELP = "Write every engine event to this CSV file."
+
+
 @app.command(
     "simulate", short_help="Run a scenario's day: waits, service level, abandonment, agent load."
 )
@@ -55,8 +60,7 @@ def simulate_command(
     ] = None,
     seed: SeedOpt = None,
     replications: Annotated[
-        int | None,
-        typer.Option(metavar="N", help="Independent replications (default: the file's)."),
+        int | None, replications_option("Independent replications (default: the file's).")
     ] = None,
     horizon: HorizonOpt = None,
     sets: SetsOpt = None,
@@ -65,8 +69,7 @@ def simulate_command(
     output: OutputOpt = None,
     report: ReportOpt = None,
     trace: Annotated[
-        Path | None,
-        typer.Option(metavar="FILE.csv", help="Write every engine event to this CSV file."),
+        Path | None, trace_option("Write every engine event to this CSV file.")
     ] = None,
     replay: ReplayOption = None,
     mapping: MappingOption = None,

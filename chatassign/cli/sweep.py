@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -25,11 +24,16 @@ from rich.progress import (
 from chatassign.cli.app import QuietOption, VersionOption, app, notice_console, stdout_console
 from chatassign.cli.options import (
     REPORT_HELP,
+    FormatOpt,
+    ReportFormat,
     ScenarioArg,
     SeedOpt,
     checked_output,
     command_line,
+    format_option,
+    output_option,
     parse_horizon,
+    replications_option,
     report_files,
     write_file,
     write_report,
@@ -70,22 +74,11 @@ JOURNAL_SUFFIX = ".journal.jsonl"
 """The sweep journal sits beside ``--output FILE``: ``what-if.csv`` → ``what-if.journal.jsonl``."""
 
 
-class SweepFormat(StrEnum):
-    """How ``sweep`` prints its table on stdout."""
-
-    TABLE = "table"
-    CSV = "csv"
-    JSON = "json"
-    MARKDOWN = "markdown"
-
-
-class StaffFormat(StrEnum):
-    """How ``staff`` prints its answer."""
-
-    TABLE = "table"
-    JSON = "json"
-    MARKDOWN = "markdown"
-    CSV = "csv"
+SWEEP_OUTPUT_HELP = (
+    "Write the table (in --format) to this file instead of stdout, and the "
+    "journal of finished replications beside it (NAME.journal.jsonl)."
+)
+STAFF_OUTPUT_HELP = "Write the result (in --format) to this file instead of stdout."
 
 
 SetOpt = Annotated[
@@ -129,22 +122,13 @@ def sweep_command(
     ] = None,
     seed: SeedOpt = None,
     replications: Annotated[
-        int | None,
-        typer.Option(metavar="N", help="Replications per grid point (default: the file's)."),
+        int | None, replications_option("Replications per grid point (default: the file's).")
     ] = None,
     horizon: HorizonOpt = None,
     output_format: Annotated[
-        SweepFormat,
-        typer.Option("--format", metavar="FORMAT", help="table, csv, json or markdown."),
-    ] = SweepFormat.TABLE,
-    output: Annotated[
-        str | None,
-        typer.Option(
-            metavar="FILE",
-            help="Write the table (in --format) to this file instead of stdout, and the "
-            "journal of finished replications beside it (NAME.journal.jsonl).",
-        ),
-    ] = None,
+        ReportFormat, format_option("table, csv, json or markdown.")
+    ] = ReportFormat.TABLE,
+    output: Annotated[str | None, output_option(SWEEP_OUTPUT_HELP)] = None,
     resume: Annotated[
         bool, typer.Option(help="Reuse the replications already in --output's journal.")
     ] = False,
@@ -234,9 +218,9 @@ def sweep_command(
         )
         write_report(report_out, html, render_sweep_json(result))
     texts = {
-        SweepFormat.CSV: render_sweep_csv,
-        SweepFormat.JSON: render_sweep_json,
-        SweepFormat.MARKDOWN: render_sweep_markdown,
+        ReportFormat.CSV: render_sweep_csv,
+        ReportFormat.JSON: render_sweep_json,
+        ReportFormat.MARKDOWN: render_sweep_markdown,
     }
     _emit_result(result, texts.get(output_format), render_sweep_table, out)
 
@@ -301,9 +285,7 @@ def staff_command(
     seed: SeedOpt = None,
     replications: Annotated[
         int | None,
-        typer.Option(
-            metavar="N", help="Replications per staffing level at first (default: the file's, ≥ 3)."
-        ),
+        replications_option("Replications per staffing level at first (default: the file's, ≥ 3)."),
     ] = None,
     max_replications: Annotated[
         int,
@@ -315,16 +297,8 @@ def staff_command(
     by_interval: Annotated[
         bool, typer.Option(help="Also size each rate interval when the rate is a schedule.")
     ] = True,
-    output_format: Annotated[
-        StaffFormat,
-        typer.Option("--format", metavar="FORMAT", help="table, json, markdown or csv."),
-    ] = StaffFormat.TABLE,
-    output: Annotated[
-        str | None,
-        typer.Option(
-            metavar="FILE", help="Write the result (in --format) to this file instead of stdout."
-        ),
-    ] = None,
+    output_format: FormatOpt = ReportFormat.TABLE,
+    output: Annotated[str | None, output_option(STAFF_OUTPUT_HELP)] = None,
     workers: WorkersOpt = None,
     cluster: ClusterOpt = None,
     quiet: QuietOption = False,
@@ -361,9 +335,9 @@ def staff_command(
             executor = CountingExecutor(opened, progress)
         report = staffing_report(base, team, targets, executor, settings, by_interval=by_interval)
     texts = {
-        StaffFormat.JSON: render_staffing_json,
-        StaffFormat.MARKDOWN: render_staffing_markdown,
-        StaffFormat.CSV: render_staffing_csv,
+        ReportFormat.JSON: render_staffing_json,
+        ReportFormat.MARKDOWN: render_staffing_markdown,
+        ReportFormat.CSV: render_staffing_csv,
     }
     _emit_result(report, texts.get(output_format), render_staffing_table, out)
 
