@@ -94,11 +94,14 @@ def _check_ref(
     path: FieldPath,
     name: str,
     known: Iterable[str],
-    *,
     kind: str,
-    section: str,
+    section: str | None = None,
 ) -> bool:
-    """Report an unknown reference; True when ``name`` is known."""
+    """Report an unknown reference; True when ``name`` is known.
+
+    ``section`` is where such names are defined (default: ``kind`` + s, ``teams``).
+    """
+    section = section or f"{kind}s"
     known = list(known)
     if name in known:
         return True
@@ -118,33 +121,21 @@ def _role_ids(model: ScenarioModel) -> list[str]:
 def _check_references(model: ScenarioModel, findings: Findings) -> None:
     roles = _role_ids(model)
     for user_id, user in model.users.items():
-        _check_ref(
-            findings, ("users", user_id, "role"), user.role, roles, kind="role", section="roles"
-        )
+        _check_ref(findings, ("users", user_id, "role"), user.role, roles, "role")
         for i, team_id in enumerate(user.teams):
-            _check_ref(
-                findings,
-                ("users", user_id, "teams", i),
-                team_id,
-                model.teams,
-                kind="team",
-                section="teams",
-            )
+            _check_ref(findings, ("users", user_id, "teams", i), team_id, model.teams, "team")
     for team_id, team in model.teams.items():
         if team is None:
             continue
         if team.role is not None:
-            _check_ref(
-                findings, ("teams", team_id, "role"), team.role, roles, kind="role", section="roles"
-            )
+            _check_ref(findings, ("teams", team_id, "role"), team.role, roles, "role")
         for i, teamspace in enumerate(team.teamspaces):
             _check_ref(
                 findings,
                 ("teams", team_id, "teamspaces", i),
                 teamspace,
                 model.teamspaces,
-                kind="teamspace",
-                section="teamspaces",
+                "teamspace",
             )
     for role_id, permissions in model.roles.items():
         for i, permission in enumerate(permissions or ()):
@@ -159,12 +150,7 @@ def _check_references(model: ScenarioModel, findings: Findings) -> None:
                 )
     for ai_id, ai in model.ai_agents.items():
         _check_ref(
-            findings,
-            ("ai_agents", ai_id, "teamspace"),
-            ai.teamspace,
-            model.teamspaces,
-            kind="teamspace",
-            section="teamspaces",
+            findings, ("ai_agents", ai_id, "teamspace"), ai.teamspace, model.teamspaces, "teamspace"
         )
         for language, path in _language_targets(ai_id, model):
             _check_ref(
@@ -172,8 +158,8 @@ def _check_references(model: ScenarioModel, findings: Findings) -> None:
                 path,
                 language,
                 ai.languages,
-                kind="language",
-                section=f"ai_agents.{ai_id}.languages",
+                "language",
+                f"ai_agents.{ai_id}.languages",
             )
 
 
@@ -281,17 +267,11 @@ def _check_target_refs(
 ) -> bool:
     ok = True
     if target.agent is not None:
-        ok &= _check_ref(
-            findings, (*path, "agent"), target.agent, model.users, kind="user", section="users"
-        )
+        ok &= _check_ref(findings, (*path, "agent"), target.agent, model.users, "user")
     for i, user in enumerate(target.users):
-        ok &= _check_ref(
-            findings, (*path, "users", i), user, model.users, kind="user", section="users"
-        )
+        ok &= _check_ref(findings, (*path, "users", i), user, model.users, "user")
     for i, team in enumerate(target.teams):
-        ok &= _check_ref(
-            findings, (*path, "teams", i), team, model.teams, kind="team", section="teams"
-        )
+        ok &= _check_ref(findings, (*path, "teams", i), team, model.teams, "team")
     return ok
 
 

@@ -9,8 +9,10 @@ converted to the domain values of ``model.py`` and ``workload/values.py``.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -87,13 +89,28 @@ START_PATTERN = (
 """What ``quantities.parse_day_start`` reads: [YYYY-MM-DD] HH:MM[:SS] [time zone]."""
 
 
-def _duration(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise PydanticCustomError("bad-duration", "expected a duration such as 90s, 5m or 1h30m")
+A = TypeVar("A")
+N = TypeVar("N")
+
+
+def _parsed(parse: Callable[[A], N], code: str, value: A) -> N:
+    """``parse(value)``; its ValueError as a problem of type ``code``."""
     try:
-        return quantities.parse_duration(value)
+        return parse(value)
     except ValueError as error:
-        raise PydanticCustomError("bad-duration", str(error)) from None
+        raise PydanticCustomError(code, str(error)) from None
+
+
+def _scalar(value: object, code: str, expected: str) -> str | float:
+    """``value`` when it is a text or a number (not a bool); else a problem of type ``code``."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise PydanticCustomError(code, expected)
+    return value
+
+
+def _duration(value: object) -> float:
+    text = _scalar(value, "bad-duration", "expected a duration such as 90s, 5m or 1h30m")
+    return _parsed(quantities.parse_duration, "bad-duration", text)
 
 
 CLOCK_START = "starts_at"
@@ -112,10 +129,7 @@ def _offset(value: object, info: ValidationInfo) -> float:
                 f"{error.message()}, or a clock time such as 09:00 with workload.starts_at",
             ) from None
     assert isinstance(value, str)
-    try:
-        clock = quantities.parse_clock(value)
-    except ValueError as error:
-        raise PydanticCustomError("bad-clock-time", str(error)) from None
+    clock = _parsed(quantities.parse_clock, "bad-clock-time", value)
     context = info.context if isinstance(info.context, dict) else {}
     start = context.get(CLOCK_START)
     if not isinstance(start, quantities.DayStart):
@@ -133,65 +147,54 @@ def _day_start(value: object) -> quantities.DayStart:
         return value
     if not isinstance(value, str):
         raise PydanticCustomError("bad-start", 'expected a clock time such as "09:00"')
-    try:
-        return quantities.parse_day_start(value)
-    except ValueError as error:
-        raise PydanticCustomError("bad-start", str(error)) from None
+    return _parsed(quantities.parse_day_start, "bad-start", value)
 
 
 def _rate(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise PydanticCustomError("bad-rate", "expected a rate such as 120/h")
-    try:
-        return quantities.parse_rate(value)
-    except ValueError as error:
-        raise PydanticCustomError("bad-rate", str(error)) from None
+    text = _scalar(value, "bad-rate", "expected a rate such as 120/h")
+    return _parsed(quantities.parse_rate, "bad-rate", text)
 
 
 def _distribution(value: object, info: ValidationInfo) -> distributions.Distribution:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise PydanticCustomError(
-            "bad-distribution", "expected a distribution such as exponential(mean=2m)"
-        )
-    try:
-        parsed = distributions.parse_distribution(value)
-        if isinstance(parsed, distributions.EmpiricalFile):
-            context = info.context if isinstance(info.context, dict) else {}
-            base = context.get("base_dir")
-            folder = base if isinstance(base, Path) else Path()
-            return distributions.read_empirical(folder, parsed.path)
+    expected = "expected a distribution such as exponential(mean=2m)"
+    text = _scalar(value, "bad-distribution", expected)
+    parsed = _parsed(distributions.parse_distribution, "bad-distribution", text)
+    if not isinstance(parsed, distributions.EmpiricalFile):
         return parsed
-    except ValueError as error:
-        raise PydanticCustomError("bad-distribution", str(error)) from None
+    context = info.context if isinstance(info.context, dict) else {}
+    base = context.get("base_dir")
+    folder = base if isinstance(base, Path) else Path()
+    read = functools.partial(distributions.read_empirical, folder)
+    return _parsed(read, "bad-distribution", parsed.path)
+
+
+def _name(value: object) -> str:
+    """A plan's or method's name as written (anything not a text spelled by ``repr``)."""
+    return value if isinstance(value, str) else repr(value)
 
 
 def _plan(value: object) -> Plan:
-    if isinstance(value, Plan):
-        return value
-    try:
-        return Plan.parse(value) if isinstance(value, str) else Plan.parse(repr(value))
-    except ValueError as error:
-        raise PydanticCustomError("unknown-plan", str(error)) from None
+    return value if isinstance(value, Plan) else _parsed(Plan.parse, "unknown-plan", _name(value))
 
 
 def _method(value: object) -> Method:
     if isinstance(value, Method):
         return value
-    try:
-        return Method.parse(value) if isinstance(value, str) else Method.parse(repr(value))
-    except ValueError as error:
-        raise PydanticCustomError("unknown-method", str(error)) from None
+    return _parsed(Method.parse, "unknown-method", _name(value))
 
+
+_DURATION_FORMS = (
+    {"type": "number", "minimum": 0},
+    {"type": "string", "pattern": DURATION_PATTERN},
+)
+"""The JSON Schema of a duration: seconds, or a text such as 1h30m."""
 
 Duration = Annotated[
     float,
     BeforeValidator(_duration),
     WithJsonSchema(
         {
-            "anyOf": [
-                {"type": "number", "minimum": 0},
-                {"type": "string", "pattern": DURATION_PATTERN},
-            ],
+            "anyOf": [*_DURATION_FORMS],
             "description": "seconds, or a duration such as 90s, 5m, 1h30m, 1d",
         }
     ),
@@ -201,11 +204,7 @@ TimeOfDay = Annotated[
     BeforeValidator(_offset),
     WithJsonSchema(
         {
-            "anyOf": [
-                {"type": "number", "minimum": 0},
-                {"type": "string", "pattern": DURATION_PATTERN},
-                {"type": "string", "pattern": CLOCK_PATTERN},
-            ],
+            "anyOf": [*_DURATION_FORMS, {"type": "string", "pattern": CLOCK_PATTERN}],
             "description": (
                 "an offset from the start of the run (3h, 90m), or a clock time such as "
                 "09:00 when workload.starts_at is set"
