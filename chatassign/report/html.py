@@ -33,7 +33,7 @@ from chatassign.report.comparison import (
 )
 from chatassign.report.simulation import day_span, result_name
 from chatassign.report.simulation_text import TextTable, estimate_note, result_tables
-from chatassign.workload.quantities import DayStart
+from chatassign.workload.quantities import DayStart, format_moment
 from chatassign.workload.values import Scenario
 
 if TYPE_CHECKING:  # matplotlib is imported only when a report is drawn
@@ -214,11 +214,6 @@ def _hours(seconds: float) -> str:
     return f"{seconds / 3600:g} h"
 
 
-def _moment(offset: float, start: DayStart | None) -> str:
-    """A point of the day: ``11:00`` when the day has a clock start, else ``2 h``."""
-    return _hours(offset) if start is None else start.clock_at(offset)
-
-
 def scenario_summary(scenario: Scenario, runs: Sequence[ArmRun]) -> list[tuple[str, str]]:
     """(label, text) lines describing the scenario the first arm ran."""
     plan = runs[0].plan
@@ -235,7 +230,7 @@ def scenario_summary(scenario: Scenario, runs: Sequence[ArmRun]) -> list[tuple[s
         f"{stream.ai_agent}: "
         + ", ".join(
             f"{seg.rate * 3600:g}/h"
-            + ("" if math.isinf(seg.until) else f" until {_moment(seg.until, start)}")
+            + ("" if math.isinf(seg.until) else f" until {format_moment(seg.until, start)}")
             for seg in stream.schedule
         )
         + f", handed off {100 * stream.handoff_probability:g} %"
