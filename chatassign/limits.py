@@ -37,9 +37,7 @@ MAX_EMPIRICAL_VALUES = 200_000
 
 def cap_problem(cap: int) -> str | None:
     """Why ``cap`` cannot be a cap; None when it can."""
-    if not 1 <= cap <= MAX_CAP:
-        return f"a cap (max_auto_assigned) must be 1 to {MAX_CAP:,}, not {_number(cap)}"
-    return None
+    return _one_to("a cap (max_auto_assigned)", cap, MAX_CAP)
 
 
 def horizon_problem(seconds: float) -> str | None:
@@ -51,9 +49,7 @@ def horizon_problem(seconds: float) -> str | None:
 
 def replications_problem(count: int) -> str | None:
     """Why ``count`` cannot be a number of replications; None when it can."""
-    if not 1 <= count <= MAX_REPLICATIONS:
-        return f"replications must be 1 to {MAX_REPLICATIONS:,}, not {_number(count)}"
-    return None
+    return _one_to("replications", count, MAX_REPLICATIONS)
 
 
 def grid_problem(points: int, replications: int) -> str | None:
@@ -77,8 +73,13 @@ def count_problem(what: str, count: int, limit: int) -> str | None:
 
 def workers_problem(count: int) -> str | None:
     """Why ``count`` cannot be a number of worker processes; None when it can."""
-    if not 1 <= count <= MAX_WORKERS:
-        return f"--workers must be 1 to {MAX_WORKERS}, not {_number(count)}"
+    return _one_to("--workers", count, MAX_WORKERS)
+
+
+def _one_to(what: str, count: int, limit: int) -> str | None:
+    """Why ``count`` is not 1 to ``limit``; None when it is."""
+    if not 1 <= count <= limit:
+        return f"{what} must be 1 to {limit:,}, not {_number(count)}"
     return None
 
 
