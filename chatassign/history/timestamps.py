@@ -9,7 +9,7 @@ is local time in the mapping's time zone.
 from __future__ import annotations
 
 import re
-from datetime import datetime, tzinfo
+from datetime import date, datetime, time, tzinfo
 
 _LOOSE = re.compile(
     r"\s*(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]+(\d{1,2}):(\d{1,2})(?::(\d{1,2})(\.\d+)?)?)?"
@@ -48,9 +48,17 @@ class TimestampParser:
         key = moment.toordinal() * 24 + moment.hour
         base = self._hours.get(key)
         if base is None:
-            hour = moment.replace(minute=0, second=0, microsecond=0, tzinfo=self.zone)
-            base = self._hours[key] = hour.timestamp()
+            base = self.hour_start(key)
         return base + moment.minute * 60 + moment.second + moment.microsecond / 1e6
+
+    def hour_start(self, key: int) -> float:
+        """Epoch seconds of local hour ``key`` (the day's proleptic ordinal * 24 + the hour)."""
+        base = self._hours.get(key)
+        if base is None:
+            day, hour = divmod(key, 24)
+            start = datetime.combine(date.fromordinal(day), time(hour), tzinfo=self.zone)
+            base = self._hours[key] = start.timestamp()
+        return base
 
     def local(self, epoch: float) -> datetime:
         """The local wall-clock time of ``epoch`` in the zone."""
