@@ -71,7 +71,8 @@ def test_the_usual_columns_take_the_fast_path() -> None:
     local = [m.astimezone(ZONE).replace(tzinfo=None).isoformat(sep=" ") for m in moments]
     aware = [m.astimezone(timezone(timedelta(hours=-5))).isoformat() for m in moments]
     zulu = [m.replace(tzinfo=None).isoformat() + "Z" for m in moments]
-    for column in (local, aware, zulu, ["", *local, "null"], [*aware[:3], *zulu[:3], *local[:3]]):
+    mixed = [*aware[:3], *zulu[:3], *local[:3]]
+    for column in (local, aware, zulu, ["", *local, "null"], [None, *local, None], mixed):
         values: list[str | None] = list(column)
         found = _iso_seconds(values, MISSING, TimestampParser(ZONE))
         assert found is not None
@@ -111,5 +112,13 @@ def test_what_the_row_parser_refuses_gets_no_answer(text: str) -> None:
 
 def test_other_shapes_are_left_to_the_general_readers() -> None:
     parser = TimestampParser(ZONE)
-    for text in ("2026-03-02 09:00", "2026-3-2 09:00:00", "1772438400", "2026-03-02 09:00:00.5"):
+    for text in (
+        "2026-03-02 09:00",
+        "2026-3-2 09:00:00",
+        "1772438400",
+        "2026-03-02 09:00:00.5",
+        "2026-03-02,09:00:00",
+        "2026-03-02 09:00:00+01",
+    ):
         assert _iso_seconds([text], MISSING, parser) is None, text
+        assert not math.isnan(parser.parse(text)), text

@@ -62,12 +62,6 @@ def _add(parser: RowParser, rows: Sequence[Sequence[str | None]]) -> None:
         column = mapping.columns.get(name)
         return columns[parser.position[column]] if isinstance(column, str) else None
 
-    def texts(name: str) -> list[str | None]:
-        values = column_of(name)
-        if values is None:
-            return [None] * count
-        return [None if v is None or v in missing else v for v in values]
-
     def stamps(name: str) -> Floats:
         column = mapping.columns.get(name)
         if column is None:
@@ -91,7 +85,10 @@ def _add(parser: RowParser, rows: Sequence[Sequence[str | None]]) -> None:
         )
 
     def seconds(name: str) -> Floats:
-        return np.array([_NAN if v is None else _seconds(v) for v in texts(name)])
+        values = column_of(name)
+        if values is None:
+            return np.full(count, _NAN)
+        return np.array([_NAN if v is None or v in missing else _seconds(v) for v in values])
 
     outcome = column_of("outcome")
     if mapping.outcomes is not None:
@@ -163,7 +160,10 @@ def _codes(parser: RowParser, category: str, values: list[str | None] | None, co
     lookup: dict[str | None, int] = {name: code for name, code in parser.codes(category).items()}
     lookup.update(dict.fromkeys(parser.mapping.missing, parser.no_value))
     lookup[None] = parser.no_value
-    return np.fromiter(map(lookup.get, values, repeat(_NEW)), dtype=np.intc, count=count)
+    try:  # every name known (every batch but the first few): the one-argument lookup
+        return np.fromiter(map(lookup.__getitem__, values), dtype=np.intc, count=count)
+    except KeyError:
+        return np.fromiter(map(lookup.get, values, repeat(_NEW)), dtype=np.intc, count=count)
 
 
 def _named(
@@ -210,13 +210,23 @@ def _iso_seconds(
     """
     count = len(values)
     texts = cast("Sequence[str]", values)
+    absent = np.zeros(count, dtype=bool)
     try:
-        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=count)
-        absent = np.zeros(count, dtype=bool)
+        joined = ",".join(texts)
     except TypeError:  # a JSON null: no value
         absent = np.fromiter((v is None for v in values), dtype=bool, count=count)
         texts = ["" if v is None else v for v in values]
-        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=count)
+        joined = ",".join(texts)
+    try:
+        flat = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+    except UnicodeEncodeError:
+        return None  # not ASCII: the general readers take the column
+    # Each value's length from where the commas are (a comma inside a value: no answer).
+    commas = np.flatnonzero(flat == ord(","))
+    if len(commas) != count - 1:
+        return None
+    firsts = np.concatenate([[0], commas + 1])
+    lengths = np.diff(firsts, append=len(flat) + 1) - 1
     for text in missing:
         if text == "":
             absent |= lengths == 0
@@ -229,16 +239,8 @@ def _iso_seconds(
     epochs = np.full(count, _NAN)
     if not present.any():
         return epochs
-    try:
-        flat = np.frombuffer("".join(texts).encode("ascii"), dtype=np.uint8)
-    except UnicodeEncodeError:
-        return None  # not ASCII: the general readers take the column
-    firsts = (np.cumsum(lengths) - lengths)[present]
-    size = lengths[present]
-    if len(flat) == 19 * len(size):  # every stamp 19 characters, every other value empty
-        chars = flat.reshape(-1, 19)
-    else:
-        chars = flat[firsts[:, None] + np.arange(19)]
+    firsts, size = firsts[present], lengths[present]
+    chars = flat[firsts[:, None] + np.arange(19)]
     digits = chars - np.uint8(48)  # wraps around below "0"
     fits = np.where(_DIGIT_AT, digits <= 9, chars == _SEPARATORS)
     fits[:, 10] |= chars[:, 10] == 84  # "T" or " " between the date and the time
