@@ -147,6 +147,8 @@ def test_a_missing_column_and_a_short_row_are_errors(tmp_path: Path) -> None:
         read(tmp_path, "handed,assigned,closed,who,status\na,b\n")
     with pytest.raises(ExportError, match="no such export file"):
         read_export(tmp_path / "none.csv", load_mapping(mapping_file(tmp_path)))
+    with pytest.raises(ExportError, match=r"x.csv:1: malformed CSV \(unexpected end of data\)"):
+        read(tmp_path, 'handed,assigned,closed,who,"status\n')  # a header's open quote
 
 
 def test_skipping_bad_rows_counts_them_and_keeps_the_first_few(tmp_path: Path) -> None:
