@@ -15,7 +15,7 @@ from chatassign.history.distfit import fit_censored, fit_complete, kaplan_meier
 from chatassign.history.export import read_export
 from chatassign.history.fit import DeskFit, FitOptions, fit_desk
 from chatassign.history.mapping import load_mapping
-from chatassign.history.shifts import clip, clip_days, merge_windows, typical_windows
+from chatassign.history.shifts import Window, clip_days, merge_windows, typical_windows
 from chatassign.workload.distributions import Exponential, Gamma, Lognormal
 from tests.history_generator import Truth, write_export
 
@@ -158,6 +158,16 @@ def test_windows_merge_over_short_gaps_and_average_over_days() -> None:
     assert typical_windows([[(0.0, 600.0)]], horizon=3600, interval=1800) == []
 
 
+def plain_clip(windows: list[Window], start: float, end: float) -> list[Window]:
+    """The reference: every window's part inside [start, end), as offsets from ``start``."""
+    clipped = []
+    for a, b in windows:
+        low, high = max(a, start), min(b, end)
+        if high > low:
+            clipped.append((low - start, high - start))
+    return clipped
+
+
 @given(
     st.lists(
         st.tuples(st.integers(0, 500), st.integers(1, 80)).map(lambda p: (p[0], p[0] + p[1])),
@@ -172,5 +182,5 @@ def test_clipping_every_day_at_once_is_clipping_each_day(
     """The bisecting clip of all days equals the plain clip of each day (overlapping,
     touching and unsorted windows included)."""
     windows = [(float(a), float(b)) for a, b in spans]
-    expected = [clip(sorted(windows), o, o + horizon) for o in map(float, origins)]
+    expected = [plain_clip(sorted(windows), o, o + horizon) for o in map(float, origins)]
     assert clip_days(windows, [float(o) for o in origins], float(horizon)) == expected

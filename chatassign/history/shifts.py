@@ -57,23 +57,15 @@ def merge_windows(spans: Sequence[Window], *, gap: float) -> list[Window]:
     return merged
 
 
-def clip(windows: Sequence[Window], start: float, end: float) -> list[Window]:
-    """The parts of ``windows`` inside [start, end), shifted to offsets from ``start``."""
-    clipped = []
-    for a, b in windows:
-        low, high = max(a, start), min(b, end)
-        if high > low:
-            clipped.append((low - start, high - start))
-    return clipped
-
-
 def clip_days(
     windows: Sequence[Window], origins: Sequence[float], horizon: float
 ) -> list[list[Window]]:
-    """``clip(sorted(windows), origin, origin + horizon)`` for each origin, without
-    walking every window for every day: the windows are sorted once, and each day starts
-    at the first window that reaches past its origin (a bisection on the running
-    maximum of the ends) and stops at the first that starts after its end."""
+    """For each origin, the parts of ``windows`` inside [origin, origin + horizon), in
+    time order and shifted to offsets from the origin.
+
+    Without walking every window for every day: the windows are sorted once, and each
+    day starts at the first window that reaches past its origin (a bisection on the
+    running maximum of the ends) and stops at the first that starts after its end."""
     ordered = sorted(windows)
     reach = list(itertools.accumulate((b for _, b in ordered), max))
     days: list[list[Window]] = []
