@@ -52,6 +52,16 @@ class Period:
         return np.where((offsets >= 0) & (offsets < self.horizon), offsets, np.nan)
 
 
+START_INTERVAL = 1800.0
+"""Without ``starts_at``, replay and backtest start time 0 on a half hour (``fit``'s
+default interval)."""
+
+
+def interval_start(clock: float) -> float:
+    """The start of the half hour holding ``clock`` (seconds after local midnight)."""
+    return math.floor(clock / START_INTERVAL) * START_INTERVAL
+
+
 def local_midnights(first: date, last: date, zone: tzinfo) -> list[float]:
     """Epoch seconds of each local midnight from ``first`` to the day after ``last``."""
     days = (last - first).days + 2

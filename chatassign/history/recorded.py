@@ -7,7 +7,6 @@ are read here; ``backtest.py`` puts their figures beside the simulated ones.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
@@ -16,7 +15,13 @@ import numpy as np
 import numpy.typing as npt
 
 from chatassign.errors import ExportError, UsageError
-from chatassign.history.arrivals import WEEKDAY, WHOLE, chosen_dates, local_midnights
+from chatassign.history.arrivals import (
+    WEEKDAY,
+    WHOLE,
+    chosen_dates,
+    interval_start,
+    local_midnights,
+)
 from chatassign.history.export import NO_VALUE, Export
 from chatassign.history.fit import DEFAULT_STREAM
 from chatassign.workload.quantities import DayStart
@@ -26,9 +31,6 @@ Bools = npt.NDArray[np.bool_]
 
 DATE = "date"
 DAY_S = 86400.0
-START_INTERVAL = 1800.0
-"""Without ``starts_at``, time 0 is the start of the half hour of the earliest handoff
-clock over the recorded days (as ``fit`` sets it with its default interval)."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def _first_half_hour(handed: Floats, midnights: Sequence[float]) -> float:
     clocks = clocks[clocks < DAY_S]
     if not len(clocks):
         raise UsageError("no handoff on the chosen days")
-    return math.floor(float(clocks.min()) / START_INTERVAL) * START_INTERVAL
+    return interval_start(float(clocks.min()))
 
 
 @dataclass(frozen=True)

@@ -21,16 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from chatassign.errors import ExportError
-from chatassign.history.arrivals import local_midnights
+from chatassign.history.arrivals import interval_start, local_midnights
 from chatassign.history.export import NO_VALUE, Export, read_export
 from chatassign.history.fit import DEFAULT_STREAM
 from chatassign.history.mapping import load_mapping
 from chatassign.history.work import work_under
 from chatassign.workload.quantities import DayStart
 from chatassign.workload.values import RecordedHandoff
-
-START_INTERVAL = 1800.0
-"""Without ``starts_at``, time 0 is the start of the half hour of the first handoff."""
 
 
 def read_replay(
@@ -114,7 +111,7 @@ def time_zero(first: float, zone: tzinfo, starts_at: DayStart | None) -> float:
     first_day = datetime.fromtimestamp(first, zone).date()
     if starts_at is None:
         midnight = local_midnights(first_day, first_day, zone)[0]
-        return midnight + math.floor((first - midnight) / START_INTERVAL) * START_INTERVAL
+        return midnight + interval_start(first - midnight)
     day = first_day if starts_at.date is None else date.fromisoformat(starts_at.date)
     clock = datetime(day.year, day.month, day.day, tzinfo=zone) + timedelta(
         seconds=starts_at.seconds
