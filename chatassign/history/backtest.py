@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from chatassign.analysis.facts import ReplicationFacts
 from chatassign.analysis.intervals import t_quantile_975
@@ -30,6 +29,8 @@ from chatassign.analysis.metrics import ReplicationSummary, summarize_replicatio
 from chatassign.history.arrivals import WEEKDAY, WHOLE
 from chatassign.history.export import Export
 from chatassign.history.recorded import (
+    Bools,
+    Floats,
     RecordedChats,
     RecordedDays,
     recorded_chats,
@@ -37,9 +38,6 @@ from chatassign.history.recorded import (
 )
 from chatassign.simulation import SimulationPlan
 from chatassign.workload.quantities import DayStart
-
-Floats = npt.NDArray[np.float64]
-Bools = npt.NDArray[np.bool_]
 
 COUNT, SHARE, SECONDS, LEVEL = "count", "share", "seconds", "level"
 """What a figure is: a count per day, a share of chats, seconds, a time-averaged level."""
