@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from chatassign.engine import EngineEvent
 from chatassign.simulation import trace
 from chatassign.simulation.trace import TRACE_HEADER, TraceWriter, trace_row
+from chatassign.workload.quantities import parse_day_start
 
 names = st.none() | st.text(max_size=6)
 events = st.builds(
@@ -73,3 +74,18 @@ def test_rows_that_need_quoting_and_repeated_times_give_the_csv_modules_bytes() 
     text = batched(rows)
     assert text == one_row_at_a_time(rows)
     assert "-0.0," in text
+
+
+@given(st.lists(st.tuples(st.integers(0, 99), events), max_size=30))
+def test_rows_with_a_clock_give_the_csv_modules_bytes(rows: list[tuple[int, EngineEvent]]) -> None:
+    starts_at = parse_day_start("09:00")
+    out = io.StringIO()
+    sink = TraceWriter(out, starts_at)
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\n")
+    writer.writerow((*TRACE_HEADER, "clock"))
+    for replication, event in rows:
+        sink(replication, event)
+        writer.writerow(trace_row(replication, event, starts_at))
+    sink.flush()
+    assert out.getvalue() == expected.getvalue()

@@ -29,6 +29,7 @@ from chatassign.engine.records import (
     HandoffResult,
     Observer,
     Origin,
+    engine_event,
 )
 from chatassign.engine.state import AgentRecord, LiveChat, Pool, Route, TeamspaceState
 from chatassign.errors import ConfigError, EngineConfigError, EngineError
@@ -216,7 +217,7 @@ class Engine:
         observer = self._observer
         if observer is not None:
             label = pool.label if pool is not None else target.describe()
-            observer(EngineEvent(now, "handoff", chat_id, None, ts.id, label, chat[1]))
+            observer(engine_event(now, "handoff", chat_id, None, ts.id, label, chat[1]))
         if pool is None:
             return self._handoff_direct(chat, ts, target, check, now)
         if check and pool.online == 0:
@@ -646,7 +647,7 @@ class Engine:
     def _emit(self, now: float, event: str, live: LiveChat, agent: str | None, why: str) -> None:
         assert self._observer is not None
         pool = live.pool
-        self._observer(EngineEvent(now, event, live.id, agent, pool.teamspace.id, pool.label, why))
+        self._observer(engine_event(now, event, live.id, agent, pool.teamspace.id, pool.label, why))
 
     def _valid_now(self, now: float) -> float:
         """``now`` if it is a finite time not before the last operation's; else EngineError."""

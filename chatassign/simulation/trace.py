@@ -18,6 +18,8 @@ TRACE_HEADER = ("time_s", "replication", "event", "chat", "agent", "teamspace", 
 
 BATCH_ROWS = 4096
 """Rows formatted before they go to the file in one ``write`` call."""
+_PLAIN_NAMES = 10_000
+"""The most names ``TraceWriter`` remembers as plain."""
 
 
 class TextSink(Protocol):
@@ -63,8 +65,10 @@ class TraceWriter:
     The bytes are exactly ``csv.writer``'s (``lineterminator="\n"``), made cheaper
     where a traced run spends its time: a row with no comma, quote or line break in
     any field is its fields joined by commas (what the csv module writes for it); any
-    other row goes through the csv module. Events at one time (a handoff and its
-    placement) print the time once.
+    other row goes through the csv module. The names in events (agents, pools,
+    details) come from a small set, so each is checked once and remembered as plain;
+    a row of plain names is written in one string build. Events at one time (a
+    handoff and its placement) print the time once.
     """
 
     def __init__(self, handle: TextSink, starts_at: DayStart | None = None) -> None:
@@ -77,18 +81,56 @@ class TraceWriter:
         self._lines: list[str] = []
         self._last_time = math.nan
         self._last_text = ""
+        self._replication = 0
+        self._replication_text = "0"
+        self._plain: set[str] = {""}
+        """Names seen to hold no comma, quote or line break."""
         handle.write(self._line(header))
 
     def __call__(self, replication: int, event: EngineEvent) -> None:
-        time = event.time
+        time, name, chat, agent, teamspace, pool, detail = event
         if time != self._last_time or time == 0.0:  # 0.0 and -0.0 print differently
             self._last_time = time
             self._last_text = repr(float(time))
-        row = trace_row(replication, event, self._starts_at, time_text=self._last_text)
+        if replication != self._replication:
+            self._replication = replication
+            self._replication_text = str(replication)
+        agent = agent or ""
+        teamspace = teamspace or ""
+        pool = pool or ""
+        plain = self._plain
+        if (
+            type(chat) is not str
+            and agent in plain
+            and pool in plain
+            and detail in plain
+            and teamspace in plain
+            and name in plain
+        ):
+            chat_text = "" if chat is None else str(chat)
+            line = (
+                f"{self._last_text},{self._replication_text},{name},{chat_text},"
+                f"{agent},{teamspace},{pool},{detail}"
+            )
+            starts_at = self._starts_at
+            if starts_at is not None:  # digits, colons, a space and +1d: plain
+                line += "," + starts_at.clock_at(time, seconds=True)
+            line += "\n"
+        else:
+            row = trace_row(replication, event, self._starts_at, time_text=self._last_text)
+            line = self._line(row)
+            self._remember((name, agent, teamspace, pool, detail))
         lines = self._lines
-        lines.append(self._line(row))
+        lines.append(line)
         if len(lines) >= BATCH_ROWS:
             self.flush()
+
+    def _remember(self, names: tuple[str, ...]) -> None:
+        """Remember which of ``names`` are plain (at most ``_PLAIN_NAMES``: names repeat)."""
+        plain = self._plain
+        for text in names:
+            if len(plain) < _PLAIN_NAMES and _is_plain(text):
+                plain.add(text)
 
     def _line(self, row: tuple[str, ...]) -> str:
         """The CSV line of ``row``, with its line end."""
@@ -107,3 +149,8 @@ class TraceWriter:
         if self._lines:
             self._handle.write("".join(self._lines))
             self._lines.clear()
+
+
+def _is_plain(text: str) -> bool:
+    """Whether ``text`` holds no comma, quote or line break (the csv module writes it as is)."""
+    return not ("," in text or '"' in text or "\n" in text or "\r" in text)
