@@ -327,11 +327,7 @@ class Engine:
         self._now = self._valid_now(now)
         if target is source:
             return NO_ASSIGNMENTS
-        self._unassign(live, source)
-        self._place(
-            live, target, Origin.TRANSFER, now, event="transferred", why=f"from {source.id}"
-        )
-        return self._drain(source.pools, now)
+        return self._move(live, source, target, Origin.TRANSFER, f"from {source.id}", now)
 
     def transfer_to_team(self, chat_id: ChatId, team_id: str, now: float) -> tuple[Assignment, ...]:
         """The chat leaves its assignee and is placed within a team by the teamspace's rules."""
@@ -380,11 +376,7 @@ class Engine:
             self._dequeue(live)
             self._place(live, agent, Origin.TAKEOVER, now, event="transferred", why="takeover")
             return NO_ASSIGNMENTS
-        self._unassign(live, source)
-        self._place(
-            live, agent, Origin.TAKEOVER, now, event="transferred", why=f"takeover from {source.id}"
-        )
-        return self._drain(source.pools, now)
+        return self._move(live, source, agent, Origin.TAKEOVER, f"takeover from {source.id}", now)
 
     def set_cap(self, teamspace: str, cap: int, now: float) -> tuple[Assignment, ...]:
         """Change a teamspace's cap; lowering it unassigns nothing, raising it drains."""
@@ -483,6 +475,21 @@ class Engine:
             if not event:
                 event = "claimed" if origin is Origin.CLAIM else "assigned"
             self._emit(now, event, live, agent.id, why or origin.value)
+
+    def _move(
+        self,
+        live: LiveChat,
+        source: AgentRecord,
+        agent: AgentRecord,
+        origin: Origin,
+        why: str,
+        now: float,
+    ) -> tuple[Assignment, ...]:
+        """An open chat goes from ``source`` to ``agent`` (transfer, takeover); ``source``'s
+        pools drain into the room it left."""
+        self._unassign(live, source)
+        self._place(live, agent, origin, now, event="transferred", why=why)
+        return self._drain(source.pools, now)
 
     def _unassign(self, live: LiveChat, agent: AgentRecord) -> None:
         agent.load -= 1
