@@ -314,6 +314,75 @@ def test_a_task_that_keeps_failing_is_named_after_its_retries(
     assert finished[-1][0] == 7  # every other task was reported
 
 
+def test_a_task_that_keeps_killing_its_worker_is_the_one_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A dead worker fails every task in flight with it; only the one that killed it
+    is blamed (before, any task behind it in the queue could be named)."""
+    variants = dataclasses.replace(example_variants(8), horizon=3600.0)
+    axes = [parse_vary("method=balanced,random")]
+
+    def die_on_one(plan: SimulationPlan, replication: int) -> Measures:
+        if replication == 0 and plan.method is Method.BALANCED:
+            os._exit(1)  # the worker process dies, every time: all behind it fail too
+        return measure_replication(plan, replication)
+
+    monkeypatch.setattr(execution, "measure_replication", die_on_one)
+    with pytest.raises(errors.TaskFailedError) as caught:
+        run_sweep(variants, axes, ProcessExecutor(2))
+    assert str(caught.value).startswith("replication 0 of grid point 0 failed 3 times: Broken")
+
+
+def test_simulate_names_the_replication_that_kills_its_worker() -> None:
+    plan = plan_simulation(example_variants().base, replications=12, horizon=3600.0)
+
+    def die_on_one(plan: SimulationPlan, replication: int) -> int:
+        if replication == 1:
+            os._exit(1)
+        return replication
+
+    seen: list[int] = []
+    with pytest.raises(errors.TaskFailedError, match=r"^replication 1 failed 3 times: Broken"):
+        parallel.run_tasks(
+            [plan],
+            [Task(0, r) for r in range(12)],
+            die_on_one,
+            lambda task, result: seen.append(result),
+            workers=2,
+        )
+    assert 1 not in seen
+
+
+class _PoolBrokenAfterOne:
+    """A pool whose worker dies before the second submission (the runner's race)."""
+
+    def __init__(self) -> None:
+        self.submitted = 0
+
+    def submit(self, function: Any, batch: list[tuple[int, int]]) -> Any:
+        from concurrent.futures import Future
+        from concurrent.futures.process import BrokenProcessPool
+
+        self.submitted += 1
+        if self.submitted > 1:
+            raise BrokenProcessPool("a child process terminated abruptly")
+        future: Future[list[int]] = Future()
+        future.set_result([r for _, r in batch])
+        return future
+
+
+def test_a_pool_that_breaks_while_tasks_go_out_retries_the_rest() -> None:
+    tasks = [Task(0, r) for r in range(6)]
+    done: list[Task] = []
+    pool: Any = _PoolBrokenAfterOne()
+    retry, broken = parallel._run_pool(
+        pool, tasks, 2, lambda task, _: done.append(task), lambda task, error: None
+    )
+    assert broken
+    assert done == [Task(0, 0), Task(0, 3)]  # the first batch (strided)
+    assert retry == [Task(0, 1), Task(0, 2), Task(0, 4), Task(0, 5)]
+
+
 # ---------------------------------------------------------------- resume
 
 

@@ -10,9 +10,11 @@ on the number of workers or the order tasks finish in.
 Plans cross the process boundary pickled by :func:`pack_plan` (workspaces and
 workloads hold ``MappingProxyType`` values, which the standard pickler refuses; a
 private dispatch table turns them into dicts and back, without touching global
-state), so the workers may be forked or spawned. A task that fails (a worker process
-that dies) is retried up to ``retries`` times before the run fails. Ctrl-C and the
-stop signals are the parent's: :func:`worker_pool` terminates the workers at once.
+state), so the workers may be forked or spawned. A task that fails is retried up to
+``retries`` times before the run fails naming it; a worker process that dies fails
+every task in flight with it, so that counts against a task only when it ran alone.
+Ctrl-C and the stop signals are the parent's: the workers start with them held and
+ignore Ctrl-C, and :func:`worker_pool` terminates them at once.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
 from types import MappingProxyType
@@ -157,7 +160,8 @@ def run_tasks(
     (forked where the platform can, else spawned), each of which unpickles every plan
     once, at start. Tasks go out in batches (about 16 per worker), fewer round trips
     through the pool (the 48-point benchmark sweep: 1.79–2.08× on 2 workers, was
-    1.77–1.87× one task at a time); retries go one task at a time.
+    1.77–1.87× one task at a time); retries go one task at a time. A task that fails
+    more than ``retries`` times raises :class:`TaskFailedError` naming it.
     """
     if workers <= 1:
         for task in tasks:
@@ -179,14 +183,20 @@ def run_tasks(
 
     remaining = list(tasks)
     batch = _batch_size(len(remaining), workers)
+    retrying = alone = False
     while remaining:
         with worker_pool(
-            min(workers, len(remaining)),
+            1 if alone else min(workers, len(remaining)),
             context=context,
             initializer=_load_worker,
             initargs=(packed, work),
         ) as pool:
-            remaining = _run_pool(pool, remaining, batch, done, failed)
+            remaining, broken = _run_pool(pool, remaining, batch, done, failed, alone=alone)
+        # A worker that died blamed none of the tasks in flight. If it happens again on
+        # the retries, the next pool runs them one at a time, until the one that kills
+        # its worker is found and blamed; the others then run in parallel again.
+        alone = broken and retrying and not alone
+        retrying = True
         batch = 1  # retries run one task per submission: a failure blames one task
 
 
@@ -219,22 +229,38 @@ def _run_pool(
     batch: int,
     done: Callable[[Task, T], None],
     failed: Callable[[Task, BaseException], None],
-) -> list[Task]:
-    """Run ``tasks`` on ``pool``, ``batch`` per submission; the tasks to retry.
+    *,
+    alone: bool = False,
+) -> tuple[list[Task], bool]:
+    """Run ``tasks`` on ``pool``, ``batch`` per submission; the tasks to retry, and
+    whether the pool broke (a worker died) with several tasks in flight.
 
     Batches are strided (tasks i, i + n, i + 2n, ...), so each mixes grid points and
     none is much longer than the others. A failed batch is split: its tasks are
-    retried one by one, and only a failure of a task run alone is told to ``failed``.
+    retried one by one. Only a failure that is surely a task's own is told to
+    ``failed``: an exception it raised, run alone, or a dead worker when it was the
+    only task in flight (``alone``: one task submitted at a time). A dead worker
+    breaks the pool and fails every task in flight with it, so with several in flight
+    it blames none (each is retried).
     """
+    if alone:
+        return _run_alone(pool, tasks, done, failed)
     count = -(-len(tasks) // batch)
     pending: dict[Future[list[object]], list[Task]] = {}
     # submit, not map: map cancels its futures on an interrupt, which on 3.11 races the
     # pool's clean-up of the workers worker_pool terminates.
-    for i in range(count):
-        group = tasks[i::count]
-        work = [(t.point, t.replication) for t in group]
-        pending[pool.submit(_run_batch_in_worker, work)] = group
     retry: list[Task] = []
+    broken = False
+    with _stops_held():  # the workers start on the first submissions
+        for i in range(count):
+            group = tasks[i::count]
+            work = [(t.point, t.replication) for t in group]
+            try:
+                pending[pool.submit(_run_batch_in_worker, work)] = group
+            except BrokenProcessPool:  # a worker died already: the rest waits for a retry
+                broken = True
+                retry.extend(task for j in range(i, count) for task in tasks[j::count])
+                break
     while pending:
         finished, _ = wait(pending, return_when=FIRST_COMPLETED)
         for future in finished:
@@ -244,10 +270,32 @@ def _run_pool(
                 for task, result in zip(group, future.result(), strict=True):
                     done(task, cast(T, result))  # work's result, from the worker
                 continue
-            if len(group) == 1:
+            if isinstance(error, BrokenProcessPool):
+                broken = True  # which task killed its worker is unknown
+            elif len(group) == 1:
                 failed(group[0], error)
             retry.extend(group)  # a batch's failed task is unknown: each runs alone next
-    return sorted(retry)
+    return sorted(retry), broken
+
+
+def _run_alone(
+    pool: ProcessPoolExecutor,
+    tasks: list[Task],
+    done: Callable[[Task, T], None],
+    failed: Callable[[Task, BaseException], None],
+) -> tuple[list[Task], bool]:
+    """Run ``tasks`` one at a time until one fails: it is blamed, and it and the tasks
+    not yet run are the ones to retry (a dead worker leaves the pool unusable)."""
+    for i, task in enumerate(tasks):
+        with _stops_held():  # the worker starts on the first submission
+            future = pool.submit(_run_batch_in_worker, [(task.point, task.replication)])
+        error = future.exception()
+        if error is None:
+            done(task, cast(T, future.result()[0]))  # work's result, from the worker
+            continue
+        failed(task, error)
+        return tasks[i:], False
+    return [], False
 
 
 # ---------------------------------------------------------------- the pool
@@ -291,6 +339,9 @@ def worker_pool(
             # concurrent.futures can race it and print a traceback (EBADF).
             for process in processes:
                 process.join(_STOP_GRACE_S)
+                if process.exitcode is None:  # still starting, the stops held: kill it
+                    process.kill()
+                    process.join(_STOP_GRACE_S)
             if isinstance(manager, threading.Thread):
                 manager.join(_STOP_GRACE_S)
         finally:
@@ -302,6 +353,33 @@ def worker_pool(
 _STOP_GRACE_S = 5.0
 """How long a stop waits for each terminated worker and for the pool's manager thread."""
 
+_STOPS = frozenset(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+"""The stop signals: Ctrl-C, what ``timeout`` and container stops send, a closed terminal."""
+
+
+@contextlib.contextmanager
+def _stops_held() -> Iterator[None]:
+    """Hold the stop signals back from this thread while worker processes start.
+
+    A worker inherits the blocked signals, so a Ctrl-C sent to the whole process group
+    while it starts (a spawned worker spends a second importing) waits until
+    :func:`_start_worker` has made it ignore Ctrl-C; without this the worker would
+    print a KeyboardInterrupt traceback (spawned) or a second stop message (forked,
+    whose handlers are the parent's). Here the held signals arrive as the block ends.
+    Threads started meanwhile (the pool's) keep them blocked, so they always reach the
+    main thread. POSIX only: elsewhere there is no signal mask.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
 
 def _start_worker(initializer: Callable[..., None], initargs: tuple[object, ...]) -> None:
     # Stops are the parent's to handle; a worker it terminates (SIGTERM) just ends.
@@ -309,4 +387,6 @@ def _start_worker(initializer: Callable[..., None], initargs: tuple[object, ...]
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):  # started with them held (_stops_held)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
     initializer(*initargs)
