@@ -75,6 +75,8 @@ def measured(args: list[str]) -> tuple[Result, float, int]:
             2,
             "must be 1 to 10,000",
         ),
+        ([*STAFF, "--replications", "1000000"], 2, "--replications: replications must be 1"),
+        ([*STAFF, "--replications", "0"], 2, "--replications: replications must be 1 to 10,000"),
         (
             [*STAFF, "--horizon", "1e308s"],
             2,

@@ -316,6 +316,8 @@ def staff_command(
     if not target or not team:
         raise UsageError("give at least one --target and one --team")
     targets = [parse_target(text) for text in target]
+    if replications is not None and (problem := replications_problem(replications)) is not None:
+        raise LimitError(f"--replications: {problem}")  # as simulate words it
     if max_replications < 3:
         raise UsageError("--max-replications must be at least 3")
     if max_replications > MAX_REPLICATIONS:
