@@ -68,9 +68,7 @@ def simulate_command(
     output_format: FormatOpt = ReportFormat.TABLE,
     output: OutputOpt = None,
     report: ReportOpt = None,
-    trace: Annotated[
-        Path | None, trace_option("Write every engine event to this CSV file.")
-    ] = None,
+    trace: Annotated[Path | None, trace_option(TRACE_HELP)] = None,
     replay: ReplayOption = None,
     mapping: MappingOption = None,
     quiet: QuietOption = False,
