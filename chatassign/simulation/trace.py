@@ -108,14 +108,14 @@ class TraceWriter:
             and name in plain
         ):
             chat_text = "" if chat is None else str(chat)
+            starts_at = self._starts_at
+            end = "\n"
+            if starts_at is not None:  # digits, colons, a space and +1d: plain
+                end = f",{starts_at.clock_at(time, seconds=True)}\n"
             line = (
                 f"{self._last_text},{self._replication_text},{name},{chat_text},"
-                f"{agent},{teamspace},{pool},{detail}"
+                f"{agent},{teamspace},{pool},{detail}{end}"
             )
-            starts_at = self._starts_at
-            if starts_at is not None:  # digits, colons, a space and +1d: plain
-                line += "," + starts_at.clock_at(time, seconds=True)
-            line += "\n"
         else:
             row = trace_row(replication, event, self._starts_at, time_text=self._last_text)
             line = self._line(row)
