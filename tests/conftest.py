@@ -9,11 +9,15 @@ from collections.abc import Callable
 import pytest
 from hypothesis import settings
 
-# CI (which sets CI=true) runs every property on the same examples, so a submission's
-# result does not depend on the draw; a developer's runs keep exploring new ones.
-settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
+# No property asserts a time: Hypothesis's per-example deadline (200 ms) only turns a
+# busy machine into a failure, so it is off everywhere. CI (which sets CI=true) also runs
+# every property on the same examples, so a submission's result does not depend on the
+# draw; a developer's runs keep exploring new ones.
+settings.register_profile("local", deadline=None)
+settings.register_profile(
+    "ci", parent=settings.get_profile("local"), derandomize=True, database=None, print_blob=True
+)
+settings.load_profile("ci" if os.environ.get("CI") else "local")
 
 
 @pytest.fixture
