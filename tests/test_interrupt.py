@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from chatassign.simulation.parallel import worker_pool
+from tests.processes import assert_group_ends, finish
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
 
@@ -34,24 +35,12 @@ def test_a_double_ctrl_c_stops_the_run_cleanly(command: str, tmp_path: Path) -> 
     os.killpg(process.pid, signal.SIGINT)  # a terminal sends Ctrl-C to the whole group
     time.sleep(0.05)
     os.killpg(process.pid, signal.SIGINT)
-    try:
-        _, stderr = process.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        raise AssertionError("the run hung after Ctrl-C") from None
+    _, stderr = finish(process, timeout=60, after="Ctrl-C")
     assert process.returncode == 130, stderr
     assert "interrupted" in stderr
     assert "Traceback" not in stderr
     assert not output.exists()
     assert list(tmp_path.iterdir()) == []  # no temporary file left either
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 @pytest.mark.parametrize(
@@ -86,18 +75,11 @@ def test_a_stop_signal_leaves_no_process_and_no_file(
     )
     time.sleep(3.0)  # imports done, worker processes started
     process.send_signal(signum)
-    try:
-        _, stderr = process.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        raise AssertionError("the run hung after the signal") from None
+    _, stderr = finish(process, timeout=120, after="the signal")
     assert process.returncode == 128 + signum, stderr
     assert "Traceback" not in stderr
     assert "no unfinished output" in stderr
-    deadline = time.monotonic() + 10
-    while _group_alive(process.pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _group_alive(process.pid), "a worker process outlived the command"
+    assert_group_ends(process.pid)
     # No output and no temporary file; a sweep keeps its journal, for --resume.
     assert [p.name for p in tmp_path.iterdir() if p.name != "out.journal.jsonl"] == []
 

@@ -19,6 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from chatassign.cli import app
+from tests.processes import assert_group_ends, finish, processes
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
 
@@ -92,29 +93,8 @@ def test_spawned_workers_give_the_same_bytes_from_the_command_line(
     assert stdout == expected.stdout
 
 
-def _processes() -> list[tuple[int, int, int, str, bytes]]:
-    """(pid, parent, process group, state, command line) of every process."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        state, ppid, pgid = stat.rsplit(")", 1)[1].split()[:3]
-        found.append((int(entry.name), int(ppid), int(pgid), state, command))
-    return found
-
-
 def _spawned_workers(parent: int) -> list[int]:
-    return [p[0] for p in _processes() if p[1] == parent and b"spawn_main" in p[4]]
-
-
-def _group_alive(pgid: int) -> bool:
-    """Any live process in the group (a zombie waits for an init that may never reap it)."""
-    return any(p[2] == pgid and p[3] != "Z" for p in _processes())
+    return [p[0] for p in processes() if p[1] == parent and b"spawn_main" in p[4]]
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
@@ -133,17 +113,10 @@ def test_a_ctrl_c_while_spawned_workers_start_is_one_line(command: str, tmp_path
     assert process.poll() is None, process.communicate()
     time.sleep(0.5)  # the workers are importing (sleeping in the driver)
     os.killpg(process.pid, signal.SIGINT)
-    try:
-        stdout, stderr = process.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        raise AssertionError("the run hung after Ctrl-C") from None
+    stdout, stderr = finish(process, timeout=60, after="Ctrl-C")
     assert process.returncode == 130, stderr
     assert stderr == "interrupted; no unfinished output was written\n"
     assert stdout == ""
     left = {p.name for p in tmp_path.iterdir()} - {"driver.py", "start.log", "out.journal.jsonl"}
     assert left == set()
-    deadline = time.monotonic() + 10
-    while _group_alive(process.pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _group_alive(process.pid), "a worker process outlived the command"
+    assert_group_ends(process.pid)
