@@ -158,10 +158,9 @@ def run_tasks(
 
     One worker runs the tasks here, in order. More run them in that many processes
     (forked where the platform can, else spawned), each of which unpickles every plan
-    once, at start. Tasks go out in batches (about 16 per worker), fewer round trips
-    through the pool (the 48-point benchmark sweep: 1.79–2.08× on 2 workers, was
-    1.77–1.87× one task at a time); retries go one task at a time. A task that fails
-    more than ``retries`` times raises :class:`TaskFailedError` naming it.
+    once, at start. Tasks go out in batches (:func:`_batch_size`), fewer round trips
+    through the pool; retries go one task at a time. A task that fails more than
+    ``retries`` times raises :class:`TaskFailedError` naming it.
     """
     if workers <= 1:
         for task in tasks:
