@@ -14,6 +14,7 @@ from pathlib import Path
 COMPILED_MODULES = (
     "chatassign/methods.py",
     "chatassign/engine/core.py",
+    "chatassign/engine/pools.py",
     "chatassign/engine/records.py",
     "chatassign/engine/state.py",
     "chatassign/simulation/books.py",

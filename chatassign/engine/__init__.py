@@ -1,7 +1,8 @@
 """The assignment engine: ``Engine`` and the values it reports.
 
-``core`` holds the operations, ``state`` the mutable records behind them, ``records``
-the outcomes and events callers see. See ``docs/semantics.md`` for the rules.
+``core`` holds the operations, ``pools`` the state, lookups and queries they share,
+``state`` the mutable records behind them, ``records`` the outcomes and events
+callers see. See ``docs/semantics.md`` for the rules.
 """
 
 from __future__ import annotations
