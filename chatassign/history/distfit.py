@@ -25,6 +25,9 @@ MIN_AT_RISK = 50
 KS_POINTS = 2_000
 """Order statistics at which the Kolmogorov–Smirnov distance is evaluated."""
 
+Candidate = Exponential | Lognormal | Gamma
+"""The families a sample is fitted with."""
+
 
 @dataclass(frozen=True)
 class Fitted:
@@ -54,13 +57,13 @@ def fit_complete(values: Sequence[float] | npt.NDArray[np.float64]) -> list[Fitt
     fits: list[Fitted] = []
 
     exp_ll = -n * math.log(mean) - n
-    fits.append(_complete(Exponential(mean), "exponential", {"mean": mean}, exp_ll, 1, sample))
+    fits.append(_complete(Exponential(mean), exp_ll, sample))
 
     var_log = float(((logs - mean_log) ** 2).mean())
     sigma = math.sqrt(max(var_log, 1e-12))
     lognormal = _lognormal(mean_log, sigma)
     ll = -mean_log * n - n * math.log(sigma * math.sqrt(2 * math.pi)) - n / 2
-    fits.append(_complete(lognormal, "lognormal", _moments(lognormal), ll, 2, sample))
+    fits.append(_complete(lognormal, ll, sample))
 
     shape = _gamma_shape(math.log(mean) - mean_log)
     scale = mean / shape
@@ -70,26 +73,35 @@ def fit_complete(values: Sequence[float] | npt.NDArray[np.float64]) -> list[Fitt
         - n * (math.lgamma(shape) + shape * math.log(scale))
     )
     gamma = Gamma(mean, mean / math.sqrt(shape))
-    fits.append(_complete(gamma, "gamma", _moments(gamma), ll, 2, sample))
+    fits.append(_complete(gamma, ll, sample))
     return sorted(fits, key=lambda f: f.aic)
 
 
 def _complete(
-    distribution: Distribution,
-    family: str,
-    parameters: dict[str, float],
-    log_likelihood: float,
-    k: int,
-    sample: tuple[int, list[int], list[float]],
+    distribution: Candidate, log_likelihood: float, sample: tuple[int, list[int], list[float]]
 ) -> Fitted:
+    """``distribution`` fitted to a complete sample, judged by its KS distance."""
     cdf = cdf_of(distribution)
     n, ranks, points = sample
     distance = 0.0
     for i, x in zip(ranks, points, strict=True):
         p = cdf(x)
         distance = max(distance, abs((i + 1) / n - p), abs(i / n - p))
-    aic = 2 * k - 2 * log_likelihood
-    return Fitted(distribution, family, parameters, log_likelihood, aic, distance, "ks_distance")
+    return _fitted(distribution, log_likelihood, distance, "ks_distance")
+
+
+def _fitted(
+    distribution: Candidate, log_likelihood: float, distance: float, statistic_name: str
+) -> Fitted:
+    """A scored candidate: its family and parameters, and its AIC (2k − 2 ln L, where k
+    counts the parameters: 1 for the exponential's mean, 2 for a mean and an sd)."""
+    if isinstance(distribution, Exponential):
+        family, parameters = "exponential", {"mean": distribution.mean}
+    else:
+        family = "lognormal" if isinstance(distribution, Lognormal) else "gamma"
+        parameters = {"mean": distribution.mean, "sd": distribution.sd}
+    aic = 2 * len(parameters) - 2 * log_likelihood
+    return Fitted(distribution, family, parameters, log_likelihood, aic, distance, statistic_name)
 
 
 def _gamma_shape(s: float) -> float:
@@ -127,10 +139,6 @@ def _trigamma(x: float) -> float:
 def _lognormal(mu: float, sigma: float) -> Lognormal:
     mean = math.exp(mu + sigma * sigma / 2)
     return Lognormal(mean, mean * math.sqrt(math.expm1(sigma * sigma)))
-
-
-def _moments(distribution: Lognormal | Gamma) -> dict[str, float]:
-    return {"mean": distribution.mean, "sd": distribution.sd}
 
 
 def cdf_of(distribution: Distribution) -> Callable[[float], float]:
@@ -188,25 +196,21 @@ def fit_censored(events: dict[float, int], censored: dict[float, int]) -> list[F
         v * c for v, c in censored.items()
     )
     mean = exposure / n_events
-    fits = [_censored(Exponential(mean), "exponential", {"mean": mean}, 1, events, censored)]
+    fits = [_censored(Exponential(mean), events, censored)]
     observed = {max(v, SMALLEST): c for v, c in events.items()}
     logs = [(math.log(v), c) for v, c in observed.items()]
     mu0 = math.fsum(x * c for x, c in logs) / n_events
     sd0 = math.sqrt(max(math.fsum((x - mu0) ** 2 * c for x, c in logs) / n_events, 0.01))
     mu, sigma = _maximize_lognormal(observed, censored, mu0 + sd0, sd0)
     lognormal = _lognormal(mu, sigma)
-    fits.append(_censored(lognormal, "lognormal", _moments(lognormal), 2, events, censored))
+    fits.append(_censored(lognormal, events, censored))
     return sorted(fits, key=lambda f: f.aic)
 
 
 def _censored(
-    distribution: Distribution,
-    family: str,
-    parameters: dict[str, float],
-    k: int,
-    events: dict[float, int],
-    censored: dict[float, int],
+    distribution: Candidate, events: dict[float, int], censored: dict[float, int]
 ) -> Fitted:
+    """``distribution`` fitted to censored data, judged against the Kaplan–Meier curve."""
     ll = _censored_log_likelihood(distribution, events, censored)
     cdf = cdf_of(distribution)
     # Compared where the curve still rests on MIN_AT_RISK customers: its far tail is noise.
@@ -218,7 +222,7 @@ def _censored(
         ),
         default=0.0,
     )
-    return Fitted(distribution, family, parameters, ll, 2 * k - 2 * ll, distance, "km_distance")
+    return _fitted(distribution, ll, distance, "km_distance")
 
 
 def _censored_log_likelihood(
