@@ -43,14 +43,7 @@ def replay_arms(
         return list(planned)
     if mapping is None:
         raise UsageError("--replay needs --mapping MAP.yaml to read the export")
-    first = planned[0][2]
-    handoffs = read_replay(
-        replay,
-        mapping,
-        starts_at=first.workload.starts_at,
-        streams=[stream.ai_agent for stream in first.workload.arrivals],
-        slowdown=first.workload.concurrency_slowdown,
-    )
+    handoffs = read_replay(replay, mapping, planned[0][2].workload)
     arms = []
     for arm, label, plan in planned:
         sampled = plan.queue_sample_interval > 0

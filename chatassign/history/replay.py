@@ -27,28 +27,27 @@ from chatassign.history.fit import DEFAULT_STREAM
 from chatassign.history.mapping import load_mapping
 from chatassign.history.work import work_under
 from chatassign.workload.quantities import DayStart
-from chatassign.workload.values import RecordedHandoff
+from chatassign.workload.values import RecordedHandoff, Workload
 
 
 def read_replay(
-    export_path: Path,
-    mapping_path: Path,
-    *,
-    starts_at: DayStart | None,
-    streams: Sequence[str],
-    slowdown: Sequence[float] = (1.0,),
+    export_path: Path, mapping_path: Path, workload: Workload
 ) -> tuple[RecordedHandoff, ...]:
-    """The handoffs of ``export_path`` (read with ``mapping_path``), in time order.
+    """The handoffs of ``export_path`` (read with ``mapping_path``) laid on ``workload``'s
+    day, in time order: ``recorded_handoffs`` with its ``starts_at``, its streams' AI
+    agents and its ``concurrency_slowdown``.
 
-    ``streams`` are the scenario's AI agents: chats without an AI agent belong to its
-    only stream (or to ``assistant``, the stream ``fit`` makes for them). Raises
-    ExportError for a bad mapping or row, an export without chats, or a handoff
+    Raises ExportError for a bad mapping or row, an export without chats, or a handoff
     before time 0.
     """
     mapping = load_mapping(mapping_path)
     export = read_export(export_path, mapping)
     return recorded_handoffs(
-        export, mapping.timezone, starts_at=starts_at, streams=streams, slowdown=slowdown
+        export,
+        mapping.timezone,
+        starts_at=workload.starts_at,
+        streams=[stream.ai_agent for stream in workload.arrivals],
+        slowdown=workload.concurrency_slowdown,
     )
 
 
@@ -60,7 +59,11 @@ def recorded_handoffs(
     streams: Sequence[str],
     slowdown: Sequence[float] = (1.0,),
 ) -> tuple[RecordedHandoff, ...]:
-    """The chats of ``export`` as handoffs from time 0 (see the module's docstring)."""
+    """The chats of ``export`` as handoffs from time 0 (see the module's docstring).
+
+    ``streams`` are the scenario's AI agents: chats without an AI agent belong to its
+    only stream (or to ``assistant``, the stream ``fit`` makes for them).
+    """
     if not len(export):
         raise ExportError(
             f"{export.file}: the export holds no chat to replay (every row was ignored)"
