@@ -10,6 +10,7 @@ here. docs/validate.md lists the limits. Standard library only.
 from __future__ import annotations
 
 import math
+import os
 
 from chatassign.model import MAX_CAP as MAX_CAP  # the engine's ceiling, in model.py
 
@@ -69,6 +70,13 @@ def count_problem(what: str, count: int, limit: int) -> str | None:
     if count > limit:
         return f"{_number(count)} {what}; a scenario may have at most {limit:,}"
     return None
+
+
+def default_workers() -> int:
+    """The worker processes a run uses when none are asked for: one per core, at most
+    ``MAX_WORKERS`` (``simulate``, ``compare`` and ``backtest`` always; ``sweep`` and
+    ``staff`` without ``--workers``)."""
+    return min(os.cpu_count() or 1, MAX_WORKERS)
 
 
 def workers_problem(count: int) -> str | None:

@@ -3,6 +3,7 @@ memory, with the same words wherever it comes from."""
 
 from __future__ import annotations
 
+import os
 import time
 import tracemalloc
 from pathlib import Path
@@ -124,3 +125,33 @@ def test_limit_messages_name_huge_numbers_without_printing_them() -> None:
     assert "401-digit number" in message
     assert limits.horizon_problem(float("nan")) is not None
     assert limits.horizon_problem(limits.MAX_HORIZON_S) is None
+
+
+def test_default_workers_is_one_per_core_at_most_max_workers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for cores, expected in ((6, 6), (None, 1), (1000, limits.MAX_WORKERS)):
+        monkeypatch.setattr(os, "cpu_count", lambda cores=cores: cores)
+        assert limits.default_workers() == expected
+
+
+def test_simulate_and_sweep_default_to_the_same_capped_workers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On a machine with more cores than ``MAX_WORKERS``, ``simulate`` (whose replications
+    have no ``--workers``) and ``sweep``'s executor both start ``MAX_WORKERS`` workers."""
+    from chatassign.experiments.execution import make_executor
+    from chatassign.scenario.overrides import build_scenario, read_source
+    from chatassign.simulation import parallel, plan_simulation
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 1000)
+    started: list[int] = []
+
+    def run_tasks(*args: object, workers: int, **options: object) -> None:
+        started.append(workers)  # runs nothing: only the worker count matters here
+
+    monkeypatch.setattr(parallel, "run_tasks", run_tasks)
+    plan = plan_simulation(build_scenario(read_source(None)), replications=300)
+    parallel.simulate(plan)
+    assert started == [limits.MAX_WORKERS]
+    assert make_executor().workers == limits.MAX_WORKERS

@@ -91,7 +91,9 @@ HorizonOpt = Annotated[
 ]
 WorkersOpt = Annotated[
     int | None,
-    typer.Option(metavar="N", help="Local worker processes (default: every core; 1: serial)."),
+    typer.Option(
+        metavar="N", help="Local worker processes (default: every core, at most 256; 1: serial)."
+    ),
 ]
 ClusterOpt = Annotated[
     str | None,

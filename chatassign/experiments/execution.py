@@ -16,13 +16,12 @@ to ``retries`` times and stops its workers at once on Ctrl-C. The Dask executor
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
 from chatassign.errors import LimitError, UsageError
 from chatassign.experiments.measures import Measures, measure_replication
-from chatassign.limits import MAX_WORKERS, workers_problem
+from chatassign.limits import default_workers, workers_problem
 from chatassign.simulation import SimulationPlan
 from chatassign.simulation.parallel import (
     DEFAULT_RETRIES,
@@ -86,13 +85,14 @@ class SerialExecutor(ProcessExecutor):
 def make_executor(workers: int | None = None, cluster: str | None = None) -> Executor:
     """The executor the options ask for: Dask at ``cluster``, else local processes.
 
-    ``workers`` defaults to every local core; 1 runs in this process.
+    ``workers`` defaults to ``limits.default_workers()`` (every core, at most 256); 1 runs
+    in this process.
     """
     if cluster is not None:
         from chatassign.experiments.cluster import DaskExecutor  # it imports this module
 
         return DaskExecutor(cluster)
-    count = workers if workers is not None else min(os.cpu_count() or 1, MAX_WORKERS)
+    count = workers if workers is not None else default_workers()
     problem = workers_problem(count)
     if problem is not None:
         raise LimitError(problem)

@@ -23,7 +23,6 @@ import contextlib
 import copyreg
 import functools
 import io
-import os
 import pickle
 import signal
 import threading
@@ -38,6 +37,7 @@ from typing import NamedTuple, TypeVar, cast
 from chatassign.analysis.facts import ReplicationFacts
 from chatassign.engine import EngineEvent
 from chatassign.errors import TaskFailedError
+from chatassign.limits import default_workers
 from chatassign.simulation.plan import Progress, SimulationPlan, TraceSink
 from chatassign.simulation.run import run_replication
 
@@ -70,13 +70,13 @@ def simulate(
 ) -> tuple[ReplicationFacts, ...]:
     """Run every replication of ``plan``; the facts come back in replication order.
 
-    Replications run in ``workers`` processes (default: every core) when there are
-    several and no trace is asked for; the result is the same as a serial run because
-    each replication owns its random streams. Run here, ``progress`` also hears the
-    share of each replication done.
+    Replications run in ``workers`` processes (default: ``limits.default_workers()``,
+    every core up to 256) when there are several and no trace is asked for; the result
+    is the same as a serial run because each replication owns its random streams. Run
+    here, ``progress`` also hears the share of each replication done.
     """
     count = plan.replications
-    jobs = min(count, workers if workers is not None else (os.cpu_count() or 1))
+    jobs = min(count, workers if workers is not None else default_workers())
     if jobs > 1 and trace is None:
         results: list[ReplicationFacts | None] = [None] * count
         finished = 0
