@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from typing import Any, Generic, TypeVar
 
 from chatassign.analysis.erlang import ErlangEstimate, NoEstimate
 from chatassign.analysis.facts import (
@@ -62,90 +63,75 @@ class TeamSummary:
     """Share of the window with an agent online and every online agent at their cap."""
 
 
-@dataclass(frozen=True, slots=True)
-class StreamReplication:
-    """The chat metrics of one AI agent (or one of its languages) in one replication."""
-
-    ai_agent: str
-    language: str | None
-    counts: dict[str, int]
-    wait: dict[str, float]
-    abandoned_wait: dict[str, float]
-    all_wait: dict[str, float]
-    p_wait: float | None
-    service_level: float | None
-    abandon_rate: float | None
-    languages: tuple[StreamReplication, ...] = ()
+CountT = TypeVar("CountT", int, float)
+ValueT = TypeVar("ValueT", float, Estimate)
+ShareT = TypeVar("ShareT", float | None, Estimate)
+RecordT = TypeVar("RecordT", "AgentSummary", "TeamSummary")
 
 
 @dataclass(frozen=True, slots=True)
-class StreamSummary:
-    """One AI agent (or one of its languages): the chat metrics of the totals, averaged."""
+class ChatMetrics(Generic[CountT, ValueT, ShareT]):
+    """The chat metrics of the whole workspace or of one AI agent: of one replication
+    (counts, seconds, shares) or averaged over replications (mean counts, and estimates
+    with their 95 % intervals)."""
 
-    ai_agent: str
-    language: str | None
-    counts: dict[str, float]
-    wait: dict[str, Estimate]
-    """Waits of assigned chats (mean, p50, p90, p95, p99, max; seconds)."""
-    abandoned_wait: dict[str, Estimate]
+    counts: dict[str, CountT]
+    wait: dict[str, ValueT]
+    """Waits of assigned chats: mean, p50, p90, p95, p99, max, in seconds."""
+    abandoned_wait: dict[str, ValueT]
     """How long abandoned customers waited before leaving."""
-    all_wait: dict[str, Estimate]
+    all_wait: dict[str, ValueT]
     """Waits of every handed-off chat (abandoned: until they left; pending: until the end)."""
-    p_wait: Estimate
-    service_level: Estimate
-    abandon_rate: Estimate
-    languages: tuple[StreamSummary, ...] = ()
+    p_wait: ShareT
+    """In one replication None (like service_level and abandon_rate) when no chat was
+    handed off."""
+    service_level: ShareT
+    abandon_rate: ShareT
 
 
-@dataclass(frozen=True, slots=True)
-class ReplicationSummary:
-    """Every metric of one replication."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StreamMetrics(ChatMetrics[CountT, ValueT, ShareT]):
+    """The chat metrics of one AI agent (or one of its languages)."""
 
-    counts: dict[str, int]
-    wait: dict[str, float]
-    """mean, p50, p90, p95, p99, max, in seconds."""
-    p_wait: float | None
-    """None (like service_level and abandon_rate) when no chat was handed off."""
-    service_level: float | None
-    abandon_rate: float | None
-    queue_mean: float
-    queue_max: int
+    ai_agent: str
+    language: str | None
+    languages: tuple[StreamMetrics[CountT, ValueT, ShareT], ...] = ()
+
+
+StreamReplication = StreamMetrics[int, float, float | None]
+"""One AI agent's chat metrics in one replication."""
+StreamSummary = StreamMetrics[float, Estimate, Estimate]
+"""One AI agent's chat metrics averaged over replications."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Metrics(ChatMetrics[CountT, ValueT, ShareT]):
+    """Every metric: the chat metrics of the totals, the queue, the agents' load and
+    fairness, and each team and AI agent."""
+
+    queue_mean: ValueT
+    queue_max: CountT
     agents: tuple[AgentSummary, ...]
     cap_saturation: tuple[tuple[str, float], ...]
     jain: float
     max_min_ratio: float | None
-    abandoned_wait: dict[str, float]
-    all_wait: dict[str, float]
-    by_ai_agent: tuple[StreamReplication, ...]
+    by_ai_agent: tuple[StreamMetrics[CountT, ValueT, ShareT], ...]
     by_team: tuple[TeamSummary, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class MethodSummary:
-    """The result of one method: every metric averaged over replications."""
+ReplicationSummary = Metrics[int, float, float | None]
+"""Every metric of one replication."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MethodSummary(Metrics[float, Estimate, Estimate]):
+    """The result of one method: every metric averaged over its replications."""
 
     method: str
     allowed_by_plan: bool
     required_plan: str
     replications: int
     threshold: float
-    counts: dict[str, float]
-    wait: dict[str, Estimate]
-    p_wait: Estimate
-    service_level: Estimate
-    abandon_rate: Estimate
-    queue_mean: Estimate
-    queue_max: float
-    agents: tuple[AgentSummary, ...]
-    cap_saturation: tuple[tuple[str, float], ...]
-    jain: float
-    max_min_ratio: float | None
-    abandoned_wait: dict[str, Estimate]
-    """How long abandoned customers waited before leaving."""
-    all_wait: dict[str, Estimate]
-    """Waits of every handed-off chat (abandoned: until they left; pending: until the end)."""
-    by_ai_agent: tuple[StreamSummary, ...] = ()
-    by_team: tuple[TeamSummary, ...] = ()
 
 
 def _share(part: float, whole: float) -> float:
@@ -187,7 +173,7 @@ def wait_statistics(waits: WaitSketch) -> dict[str, float]:
 def _stream_replication(stream: StreamFacts) -> StreamReplication:
     counts = stream.counts
     handed = counts.handed_off
-    return StreamReplication(
+    return StreamMetrics(
         ai_agent=stream.ai_agent,
         language=stream.language,
         counts={key: getattr(counts, key) for key in STREAM_COUNT_KEYS},
@@ -248,7 +234,7 @@ def summarize_replication(facts: ReplicationFacts, *, threshold: float) -> Repli
     )
     assigned = [a.assigned for a in agents]
     agent_facts = {a.id: a for a in facts.agents}
-    return ReplicationSummary(
+    return Metrics(
         counts={key: getattr(counts, key) for key in STREAM_COUNT_KEYS},
         wait=wait,
         p_wait=_rate(facts.waited, handed),
@@ -285,30 +271,9 @@ def summarize(
         return math.fsum(values) / n
 
     first = reps[0]
-    agents = tuple(
-        AgentSummary(
-            id=agent.id,
-            assigned=mean([r.agents[i].assigned for r in reps]),
-            mean_open=mean([r.agents[i].mean_open for r in reps]),
-            max_open=mean([r.agents[i].max_open for r in reps]),
-            utilization=mean([r.agents[i].utilization for r in reps]),
-            at_cap_share=mean([r.agents[i].at_cap_share for r in reps]),
-        )
-        for i, agent in enumerate(first.agents)
-    )
+    agents = tuple(_mean_record([r.agents[i] for r in reps]) for i in range(len(first.agents)))
     ratios = [r.max_min_ratio for r in reps]
-    teams = tuple(
-        TeamSummary(
-            id=team.id,
-            agents=team.agents,
-            assigned=mean([r.by_team[i].assigned for r in reps]),
-            mean_open=mean([r.by_team[i].mean_open for r in reps]),
-            utilization=mean([r.by_team[i].utilization for r in reps]),
-            at_cap_share=mean([r.by_team[i].at_cap_share for r in reps]),
-            cap_saturation=mean([r.by_team[i].cap_saturation for r in reps]),
-        )
-        for i, team in enumerate(first.by_team)
-    )
+    teams = tuple(_mean_record([r.by_team[i] for r in reps]) for i in range(len(first.by_team)))
     return MethodSummary(
         method=method,
         allowed_by_plan=allowed_by_plan,
@@ -340,6 +305,19 @@ def summarize(
     )
 
 
+def _mean_record(records: Sequence[RecordT]) -> RecordT:
+    """The first of one agent's (or team's) ``records``, one per replication, with each
+    float field the mean over all of them (its id and members stay)."""
+    first = records[0]
+    n = len(records)
+    means: dict[str, Any] = {  # fields by name: Any, as replace's keywords are checked per field
+        f.name: math.fsum(getattr(r, f.name) for r in records) / n
+        for f in fields(first)
+        if isinstance(getattr(first, f.name), float)
+    }
+    return replace(first, **means)
+
+
 def _wait_estimates(waits: Sequence[dict[str, float]]) -> dict[str, Estimate]:
     return {key: estimate_nonnegative([w[key] for w in waits]) for key in waits[0]}
 
@@ -348,7 +326,7 @@ def _stream_summary(reps: Sequence[StreamReplication]) -> StreamSummary:
     """One AI agent's (or language's) metrics averaged over replications."""
     first = reps[0]
     n = len(reps)
-    return StreamSummary(
+    return StreamMetrics(
         ai_agent=first.ai_agent,
         language=first.language,
         counts={key: math.fsum(r.counts[key] for r in reps) / n for key in first.counts},
