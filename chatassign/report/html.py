@@ -16,7 +16,7 @@ import io
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from chatassign.analysis.comparison import Row, headline
 from chatassign.analysis.facts import ReplicationFacts
@@ -51,9 +51,9 @@ DASHES = ("-", "--", "-.", ":")
 HATCHES = ("", "//", "..", "xx", "\\\\", "++", "oo")
 
 
-@dataclass(frozen=True, slots=True)
-class SeriesStyle:
-    """How one series is drawn: colour, marker and dash style each tell it apart alone."""
+class SeriesStyle(NamedTuple):
+    """How one series is drawn: colour, marker and dash style each tell it apart alone
+    (``**style._asdict()``: as matplotlib's keywords)."""
 
     color: str
     marker: str
@@ -63,7 +63,9 @@ class SeriesStyle:
 def series_style(k: int) -> SeriesStyle:
     """The style of the k-th series (colour, marker and dashes cycle independently)."""
     return SeriesStyle(
-        PALETTE[k % len(PALETTE)], MARKERS[k % len(MARKERS)], DASHES[k % len(DASHES)]
+        color=PALETTE[k % len(PALETTE)],
+        marker=MARKERS[k % len(MARKERS)],
+        linestyle=DASHES[k % len(DASHES)],
     )
 
 
@@ -329,9 +331,7 @@ def _wait_cdf(ax: Axes, labels: Sequence[str], facts: Sequence[Sequence[Replicat
             label=label,
             markevery=(3 * k, CDF_POINTS // 10),
             markersize=4,
-            color=series_style(k).color,
-            marker=series_style(k).marker,
-            linestyle=series_style(k).linestyle,
+            **series_style(k)._asdict(),
         )
         waited = next((q for q, x in zip(shares, xs, strict=True) if x > 0), 1.0)
         lowest = min(lowest, 100 * waited)
@@ -390,16 +390,13 @@ def _queue(ax: Axes, runs: Sequence[ArmRun]) -> None:
         return
     for k, (label, hours, means) in enumerate(lines):
         every = max(1, len(hours) // 12)
-        style = series_style(k)
         ax.plot(
             hours,
             means,
             label=label,
             markevery=(k % every, every),
             markersize=4,
-            color=style.color,
-            marker=style.marker,
-            linestyle=style.linestyle,
+            **series_style(k)._asdict(),
         )
     ax.set_ylim(bottom=0.0)
     start = runs[0].plan.workload.starts_at if runs else None

@@ -121,16 +121,7 @@ def _draw_metric(ax: Axes, *, result: SweepResult, layout: ChartLayout, name: st
         estimates = [row.metrics[name] for row in rows]
         ys = [e.mean * style.scale for e in estimates]
         # Lines often coincide (common random numbers): dashes and markers keep each visible.
-        look = series_style(k)
-        (line,) = ax.plot(
-            xs,
-            ys,
-            color=look.color,
-            linestyle=look.linestyle,
-            marker=look.marker,
-            markersize=4,
-            label=label or None,
-        )
+        (line,) = ax.plot(xs, ys, markersize=4, label=label or None, **series_style(k)._asdict())
         bounds = [e.ci95 for e in estimates]
         if len(layout.lines) <= MAX_SHADED and all(b is not None for b in bounds):
             # Every measure is ≥ 0: a Student-t bound below 0 is drawn at 0.
