@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import copy
+import functools
 import sys
+from collections.abc import Callable
 from enum import IntEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,7 +20,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.text import Text
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup, TyperOption
+from typer.models import CommandFunctionType
 
 from chatassign import __version__
 from chatassign.cli.excerpt import excerpt, source_lines
@@ -122,17 +126,14 @@ def _quiet_callback(value: bool) -> bool:
     return value
 
 
+QUIET_HELP = "No progress, notes or 'wrote ...' lines on stderr; errors still show."
 QuietOption = Annotated[
-    bool,
-    typer.Option(
-        "--quiet",
-        "-q",
-        callback=_quiet_callback,
-        is_eager=True,
-        help="No progress, notes or 'wrote ...' lines on stderr; errors still show.",
-    ),
+    bool, typer.Option("--quiet", "-q", callback=_quiet_callback, is_eager=True, help=QUIET_HELP)
 ]
 """``-q/--quiet`` of every command that writes notices (its value is already applied)."""
+
+
+VERSION_HELP = "Show the version and exit."
 
 
 def version_text() -> str:
@@ -149,15 +150,47 @@ def version_callback(value: bool) -> None:
 
 VersionOption = Annotated[
     bool,
-    typer.Option(
-        "--version",
-        "-V",
-        callback=version_callback,
-        is_eager=True,
-        help="Show the version and exit.",
-    ),
+    typer.Option("--version", "-V", callback=version_callback, is_eager=True, help=VERSION_HELP),
 ]
 """``-V/--version``, on the root and on every command."""
+
+
+def is_quiet() -> bool:
+    """Whether ``--quiet`` was given to the running command."""
+    return _QUIET.get()
+
+
+def _common_options(quiet: QuietOption = False, version: VersionOption = False) -> None:
+    """The options every command that writes notices takes, as Typer declares them."""
+
+
+@functools.cache
+def _common_params() -> tuple[TyperOption, ...]:
+    declared = typer.Typer(add_completion=False)
+    declared.command()(_common_options)
+    params = typer.main.get_command(declared).params
+    return tuple(param for param in params if isinstance(param, TyperOption))
+
+
+class NoticeCommand(TyperCommand):
+    """A command that writes notices: ``-q/--quiet`` and ``-V/--version`` are declared once,
+    in ``_common_options``, and added after its own options (before ``--help``).
+
+    Their callbacks act as they are parsed (``set_quiet``, ``version_callback``), so the
+    command's function takes neither; ``is_quiet`` tells it about ``--quiet``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in _common_params():
+            common = copy.copy(param)
+            common.expose_value = False
+            self.params.append(common)
+
+
+def command(name: str, *, short_help: str) -> Callable[[CommandFunctionType], CommandFunctionType]:
+    """Register the command ``name`` of the app as a :class:`NoticeCommand`."""
+    return app.command(name, cls=NoticeCommand, short_help=short_help)
 
 
 @app.callback()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from chatassign.cli.app import QuietOption, VersionOption, app, stdout_console
+from chatassign.cli.app import command, stdout_console
 from chatassign.cli.columns import progress_bar
 from chatassign.cli.options import (
     FormatOpt,
@@ -52,16 +52,15 @@ BACKTEST_OUTPUT = Renderers[Backtest](
 )
 """How ``backtest`` prints in each ``--format``."""
 
+REPLICATIONS_HELP = "Simulated days, at least 2 (default: the file's)."
+
 MAX_INTERVALS = 2000
 """Most rows of the per-interval table (a year in 6-hour rows)."""
 MIN_REPLICATIONS = 2
 """A range needs the spread of at least two simulated days."""
 
 
-@app.command(
-    "backtest",
-    short_help="Recorded against simulated: how far to trust a scenario.",
-)
+@command("backtest", short_help="Recorded against simulated: how far to trust a scenario.")
 def backtest_command(
     scenario: Annotated[
         Path,
@@ -93,9 +92,7 @@ def backtest_command(
         str, typer.Option(metavar="DURATION", help="Length of each row of the day, e.g. 30m.")
     ] = "1h",
     seed: SeedOpt = None,
-    replications: Annotated[
-        int | None, replications_option("Simulated days, at least 2 (default: the file's).")
-    ] = None,
+    replications: Annotated[int | None, replications_option(REPLICATIONS_HELP)] = None,
     sets: SetsOpt = None,
     skip_bad_rows: Annotated[
         bool,
@@ -104,8 +101,6 @@ def backtest_command(
     output_format: FormatOpt = ReportFormat.TABLE,
     output: OutputOpt = None,
     report: ReportOpt = None,
-    quiet: QuietOption = False,
-    version: VersionOption = False,
 ) -> None:
     """Backtest a scenario: its simulated day beside the desk's recorded days.
 

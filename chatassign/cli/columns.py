@@ -4,16 +4,19 @@ and the command that repeats it."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Protocol, TypeVar
 
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
 
-from chatassign.cli.app import notice_console
+from chatassign.cli.app import notice_console, stdout_console
 from chatassign.cli.options import (
+    Renderers,
     ReportFiles,
+    ReportFormat,
     checked_output,
     command_line,
     parse_horizon,
@@ -22,6 +25,7 @@ from chatassign.cli.options import (
     reproduce_arguments,
     trace_file,
     trace_writer,
+    write_report,
 )
 from chatassign.cli.output import OutputFile, open_output, output_file
 from chatassign.cli.replay import replay_arms
@@ -33,15 +37,59 @@ from chatassign.simulation import SimulationPlan, TraceSink
 
 Planned = Sequence[tuple[GridPoint, str, SimulationPlan]]
 
+R = TypeVar("R")
+R_contra = TypeVar("R_contra", contravariant=True)
+
+
+class Page(Protocol[R_contra]):
+    """An HTML report of a command's result: ``render_html``, ``render_simulation_html``."""
+
+    def __call__(self, data: R_contra, runs: Sequence[ArmRun], /, *, command: str) -> str:
+        """The whole page; ``command`` is the shell command that repeats the run."""
+        ...
+
+
+@dataclass(frozen=True)
+class ColumnOutputs:
+    """Where a ``simulate`` or ``compare`` run's outputs go: ``--output``, ``--trace`` and
+    ``--report`` (None: not asked for)."""
+
+    output_format: ReportFormat
+    """``--format``: how the result is printed or written to ``--output``."""
+    output: OutputFile | None
+    trace: OutputFile | None
+    report: ReportFiles | None
+
+    @classmethod
+    def of(
+        cls,
+        output_format: ReportFormat,
+        *,
+        output: str | None,
+        trace: str | os.PathLike[str] | None,
+        report: str | None,
+    ) -> ColumnOutputs:
+        """The outputs of the options as given, checked before anything runs (in this
+        order: ``--output``, ``--trace``, ``--report``)."""
+        return cls(
+            output_format,
+            checked_output("--output", output),
+            None if trace is None else output_file("--trace", trace, bare=False),
+            report_files(report),
+        )
+
 
 @dataclass(frozen=True)
 class ColumnRequest:
     """What a ``simulate`` or ``compare`` command line asked for, as given, and where its
     outputs go (checked before anything runs)."""
 
+    command: str
+    """``simulate`` or ``compare``: the command that repeats the run."""
     scenario: Path | None
-    method_args: tuple[str, ...]
-    """The method option as given (``("--methods", "a,b")``), to repeat the run."""
+    method_option: tuple[str, str | None]
+    """The method option and its value as given (``("--methods", "a,b")``; None: not
+    given), to repeat the run."""
     cap: str | None
     sets: Sequence[str] | None
     seed: int | None
@@ -49,34 +97,7 @@ class ColumnRequest:
     horizon: str | None
     replay: Path | None
     mapping: Path | None
-    output: OutputFile | None
-    trace: OutputFile | None
-    report: ReportFiles | None
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any], method_option: str) -> ColumnRequest:
-        """The request of a command's parsed options (``ctx.params``, keyed by the
-        parameter names the two commands share); ``method_option`` names the option
-        that chooses methods (``--method`` or ``--methods``).
-
-        ``--output``, ``--trace`` and ``--report`` are checked here, in that order.
-        """
-        methods = options[method_option.removeprefix("--")]
-        trace = options["trace"]
-        return cls(
-            scenario=options["scenario"],
-            method_args=() if methods is None else (method_option, methods),
-            cap=options["cap"],
-            sets=options["sets"],
-            seed=options["seed"],
-            replications=options["replications"],
-            horizon=options["horizon"],
-            replay=options["replay"],
-            mapping=options["mapping"],
-            output=checked_output("--output", options["output"]),
-            trace=None if trace is None else output_file("--trace", trace, bare=False),
-            report=report_files(options["report"]),
-        )
+    outputs: ColumnOutputs
 
     def plan(
         self, methods: Sequence[Method | None], caps: Sequence[int]
@@ -87,7 +108,7 @@ class ColumnRequest:
             seed=self.seed,
             replications=self.replications,
             horizon=parse_horizon(self.horizon),
-            queue_samples=self.report is not None,
+            queue_samples=self.outputs.report is not None,
         )
         planned = plan_arms(read_source(self.scenario), arms_of(methods, caps), settings)
         return replay_arms(planned, self.replay, self.mapping)
@@ -96,12 +117,12 @@ class ColumnRequest:
         """Run the columns, with a progress bar in a terminal and the trace asked for:
         one file per column (``trace.csv`` → ``trace.balanced.csv``, ...) or, for the
         one column, the file as named."""
+        trace = self.outputs.trace
         with contextlib.ExitStack() as stack:
             sinks: dict[str, TraceSink] = {}
-            if self.trace is not None:
+            if trace is not None:
                 labels = [label for _, label, _ in planned]
-                one = [self.trace]
-                files = [trace_file(self.trace, lb) for lb in labels] if trace_per_column else one
+                files = [trace_file(trace, lb) for lb in labels] if trace_per_column else [trace]
                 starts_at = planned[0][2].workload.starts_at
                 for label, file in zip(labels, files, strict=True):
                     handle = stack.enter_context(open_output(file))
@@ -109,12 +130,24 @@ class ColumnRequest:
             progress = stack.enter_context(progress_bar([plan for _, _, plan in planned]))
             return run_arms(planned, trace_for=sinks.get if sinks else None, progress=progress)
 
-    def reproduce(self, command: str, plan: SimulationPlan) -> str:
+    def show(
+        self, runs: Sequence[ArmRun], result: R, *, renderers: Renderers[R], page: Page[R]
+    ) -> None:
+        """Write ``result`` of ``runs``: the ``--report`` page (and its JSON) when asked,
+        then the result in ``--format``, to ``--output`` or stdout."""
+        report, output = self.outputs.report, self.outputs.output
+        if report is not None:
+            html = page(result, runs, command=self.reproduce(runs[0].plan))
+            write_report(report, html, renderers.json(result))
+        renderers.emit(result, self.outputs.output_format, output, stdout_console())
+
+    def reproduce(self, plan: SimulationPlan) -> str:
         """The shell command that repeats this run exactly (seed and replications of
         ``plan`` spelled out)."""
+        name, value = self.method_option
         args = reproduce_arguments(
             self.scenario,
-            self.method_args,
+            () if value is None else (name, value),
             plan,
             horizon=self.horizon,
             sets=self.sets,
@@ -122,7 +155,7 @@ class ColumnRequest:
             replay=self.replay,
             mapping=self.mapping,
         )
-        return command_line(command, args)
+        return command_line(self.command, args)
 
 
 _PROGRESS_MIN_CHATS = 200_000
@@ -158,4 +191,4 @@ def _expected_handoffs(plan: SimulationPlan) -> float:
     return total * plan.replications
 
 
-__all__ = ["ColumnRequest", "progress_bar"]
+__all__ = ["ColumnOutputs", "ColumnRequest", "Page", "progress_bar"]

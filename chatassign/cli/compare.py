@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from chatassign.analysis.comparison import compare
-from chatassign.cli.app import QuietOption, VersionOption, app, stdout_console
-from chatassign.cli.columns import ColumnRequest
+from chatassign.cli.app import command
+from chatassign.cli.columns import ColumnOutputs, ColumnRequest
 from chatassign.cli.options import (
     CapsOpt,
     FormatOpt,
@@ -24,7 +24,6 @@ from chatassign.cli.options import (
     parse_methods,
     replications_option,
     trace_option,
-    write_report,
 )
 from chatassign.cli.replay import MappingOption, ReplayOption
 from chatassign.experiments.arms import (
@@ -40,15 +39,15 @@ from chatassign.report.comparison import (
 )
 from chatassign.report.html import render_html
 
+REPLICATIONS_HELP = "Paired replications (default: the file's)."
 TRACE_HELP = (
     "Write every engine event as CSV, one file per column: "
     "trace.csv gives trace.balanced.csv, trace.round-robin.csv, ..."
 )
 
 
-@app.command("compare", short_help="Several methods (or caps) on the same customers, side by side.")
+@command("compare", short_help="Several methods (or caps) on the same customers, side by side.")
 def compare_command(
-    context: typer.Context,
     scenario: ScenarioArg = None,
     methods: Annotated[
         str | None,
@@ -61,9 +60,7 @@ def compare_command(
     cap: CapsOpt = None,
     sets: SetsOpt = None,
     seed: SeedOpt = None,
-    replications: Annotated[
-        int | None, replications_option("Paired replications (default: the file's).")
-    ] = None,
+    replications: Annotated[int | None, replications_option(REPLICATIONS_HELP)] = None,
     horizon: HorizonOpt = None,
     output_format: FormatOpt = ReportFormat.TABLE,
     output: OutputOpt = None,
@@ -71,8 +68,6 @@ def compare_command(
     trace: Annotated[str | None, trace_option(TRACE_HELP)] = None,
     replay: ReplayOption = None,
     mapping: MappingOption = None,
-    quiet: QuietOption = False,
-    version: VersionOption = False,
 ) -> None:
     """Compare assignment methods on the same customers: which waits less, which is fairer.
 
@@ -88,17 +83,16 @@ def compare_command(
     chosen: tuple[Method | None, ...] = (
         (None,) if caps and methods is None else parse_methods(methods)
     )
-    request = ColumnRequest.from_options(context.params, "--methods")
-    planned = request.plan(chosen, caps)
-    runs = request.run(planned, trace_per_column=True)
+    request = ColumnRequest(
+        "compare", scenario, method_option=("--methods", methods), cap=cap, sets=sets, seed=seed,
+        replications=replications, horizon=horizon, replay=replay, mapping=mapping,
+        outputs=ColumnOutputs.of(output_format, output=output, trace=trace, report=report),
+    )  # fmt: skip
+    runs = request.run(request.plan(chosen, caps), trace_per_column=True)
     threshold = runs[0].plan.workload.service_level_threshold
     comparison = compare([(run.label, run.facts) for run in runs], threshold=threshold)
     data = ComparisonReport(arms_report(runs), comparison)
-    if request.report is not None:
-        command = request.reproduce("compare", runs[0].plan)
-        html = render_html(data, runs, command=command)
-        write_report(request.report, html, render_comparison_json(data))
-    COMPARISON_OUTPUT.emit(data, output_format, request.output, stdout_console())
+    request.show(runs, data, renderers=COMPARISON_OUTPUT, page=render_html)
 
 
 COMPARISON_OUTPUT = Renderers[ComparisonReport](

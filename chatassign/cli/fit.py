@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from chatassign.cli.app import QuietOption, VersionOption, app, stdout_console
+from chatassign.cli.app import command, stdout_console
 from chatassign.cli.options import write_file
 from chatassign.cli.output import output_file
 from chatassign.errors import UsageError
@@ -29,7 +29,7 @@ class FitFormat(StrEnum):
     JSON = "json"
 
 
-@app.command("fit", short_help="Learn a scenario from a desk's chat export (fit report included).")
+@command("fit", short_help="Learn a scenario from a desk's chat export (fit report included).")
 def fit_command(
     export: Annotated[
         Path, typer.Argument(help="The desk's export: CSV or JSON lines, optionally .gz.")
@@ -75,8 +75,6 @@ def fit_command(
     output_format: Annotated[
         FitFormat, typer.Option("--format", metavar="FORMAT", help="table or json.")
     ] = FitFormat.TABLE,
-    quiet: QuietOption = False,
-    version: VersionOption = False,
 ) -> None:
     """Fit a scenario to a desk's export: arrivals, work, slowdown, patience, shifts, cap.
 

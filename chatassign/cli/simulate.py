@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from chatassign.analysis.metrics import SimulationReport
-from chatassign.cli.app import QuietOption, VersionOption, app, stdout_console
-from chatassign.cli.columns import ColumnRequest
+from chatassign.cli.app import command
+from chatassign.cli.columns import ColumnOutputs, ColumnRequest
 from chatassign.cli.options import (
     CapsOpt,
     FormatOpt,
@@ -24,7 +24,6 @@ from chatassign.cli.options import (
     parse_caps,
     replications_option,
     trace_option,
-    write_report,
 )
 from chatassign.cli.replay import MappingOption, ReplayOption
 from chatassign.errors import UsageError
@@ -42,26 +41,19 @@ SIMULATION_OUTPUT = Renderers[SimulationReport](
 """How ``simulate`` prints in each ``--format``."""
 
 
+METHOD_HELP = "balanced, random, round-robin or voluntary, for every teamspace."
+REPLICATIONS_HELP = "Independent replications (default: the file's)."
 TRACE_HELP = "Write every engine event to this CSV file."
 
 
-@app.command(
+@command(
     "simulate", short_help="Run a scenario's day: waits, service level, abandonment, agent load."
 )
 def simulate_command(
-    context: typer.Context,
     scenario: ScenarioArg = None,
-    method: Annotated[
-        str | None,
-        typer.Option(
-            metavar="METHOD",
-            help="balanced, random, round-robin or voluntary, for every teamspace.",
-        ),
-    ] = None,
+    method: Annotated[str | None, typer.Option(metavar="METHOD", help=METHOD_HELP)] = None,
     seed: SeedOpt = None,
-    replications: Annotated[
-        int | None, replications_option("Independent replications (default: the file's).")
-    ] = None,
+    replications: Annotated[int | None, replications_option(REPLICATIONS_HELP)] = None,
     horizon: HorizonOpt = None,
     sets: SetsOpt = None,
     cap: CapsOpt = None,
@@ -71,8 +63,6 @@ def simulate_command(
     trace: Annotated[Path | None, trace_option(TRACE_HELP)] = None,
     replay: ReplayOption = None,
     mapping: MappingOption = None,
-    quiet: QuietOption = False,
-    version: VersionOption = False,
 ) -> None:
     """Simulate a day of traffic: waits, service level, abandonment, agent load, cap saturation.
 
@@ -88,15 +78,13 @@ def simulate_command(
     caps = parse_caps(cap)
     if trace is not None and len(caps) > 1:
         raise UsageError("--trace records one run; give a single --cap with it")
-    request = ColumnRequest.from_options(context.params, "--method")
-    planned = request.plan([_method(method)], caps)
-    runs = request.run(planned, trace_per_column=False)
-    result = arms_report(runs)
-    if request.report is not None:
-        command = request.reproduce("simulate", runs[0].plan)
-        html = render_simulation_html(result, runs, command=command)
-        write_report(request.report, html, render_json(result))
-    SIMULATION_OUTPUT.emit(result, output_format, request.output, stdout_console())
+    request = ColumnRequest(
+        "simulate", scenario, method_option=("--method", method), cap=cap, sets=sets, seed=seed,
+        replications=replications, horizon=horizon, replay=replay, mapping=mapping,
+        outputs=ColumnOutputs.of(output_format, output=output, trace=trace, report=report),
+    )  # fmt: skip
+    runs = request.run(request.plan([_method(method)], caps), trace_per_column=False)
+    request.show(runs, arms_report(runs), renderers=SIMULATION_OUTPUT, page=render_simulation_html)
 
 
 def _method(text: str | None) -> Method | None:

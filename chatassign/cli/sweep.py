@@ -21,7 +21,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from chatassign.cli.app import QuietOption, VersionOption, app, notice_console, stdout_console
+from chatassign.cli.app import command, notice_console, stdout_console
 from chatassign.cli.options import (
     REPORT_HELP,
     FormatOpt,
@@ -74,6 +74,10 @@ JOURNAL_SUFFIX = ".journal.jsonl"
 """The sweep journal sits beside ``--output FILE``: ``what-if.csv`` → ``what-if.journal.jsonl``."""
 
 
+VARY_HELP = "KEY=V1,V2,... or KEY=LOW..HIGH; repeat for a grid."
+TARGET_HELP = "METRIC>=VALUE or METRIC<=VALUE, e.g. service_level>=0.8 (repeatable)."
+SWEEP_REPLICATIONS_HELP = "Replications per grid point (default: the file's)."
+STAFF_REPLICATIONS_HELP = "Replications per staffing level at first (default: the file's, ≥ 3)."
 SWEEP_OUTPUT_HELP = (
     "Write the table (in --format) to this file instead of stdout, and the "
     "journal of finished replications beside it (NAME.journal.jsonl)."
@@ -103,15 +107,10 @@ ClusterOpt = Annotated[
 ]
 
 
-@app.command("sweep", short_help="A what-if grid over --vary values, on the same customers.")
+@command("sweep", short_help="A what-if grid over --vary values, on the same customers.")
 def sweep_command(
     scenario: ScenarioArg = None,
-    vary: Annotated[
-        list[str] | None,
-        typer.Option(
-            metavar="KEY=VALUES", help="KEY=V1,V2,... or KEY=LOW..HIGH; repeat for a grid."
-        ),
-    ] = None,
+    vary: Annotated[list[str] | None, typer.Option(metavar="KEY=VALUES", help=VARY_HELP)] = None,
     overrides: SetOpt = None,
     measure: Annotated[
         list[str] | None,
@@ -123,9 +122,7 @@ def sweep_command(
         ),
     ] = None,
     seed: SeedOpt = None,
-    replications: Annotated[
-        int | None, replications_option("Replications per grid point (default: the file's).")
-    ] = None,
+    replications: Annotated[int | None, replications_option(SWEEP_REPLICATIONS_HELP)] = None,
     horizon: HorizonOpt = None,
     output_format: Annotated[
         ReportFormat, format_option("table, csv, json or markdown.")
@@ -145,8 +142,6 @@ def sweep_command(
     ] = None,
     workers: WorkersOpt = None,
     cluster: ClusterOpt = None,
-    quiet: QuietOption = False,
-    version: VersionOption = False,
 ) -> None:
     """Run a what-if grid: every combination of the --vary values, with replications.
 
@@ -269,26 +264,17 @@ def _captured(render: Callable[[Console], None]) -> str:
     return captured.get()
 
 
-@app.command("staff", short_help="The smallest team that meets every target.")
+@command("staff", short_help="The smallest team that meets every target.")
 def staff_command(
     scenario: ScenarioArg = None,
-    target: Annotated[
-        list[str] | None,
-        typer.Option(
-            metavar="TARGET",
-            help="METRIC>=VALUE or METRIC<=VALUE, e.g. service_level>=0.8 (repeatable).",
-        ),
-    ] = None,
+    target: Annotated[list[str] | None, typer.Option(metavar="TARGET", help=TARGET_HELP)] = None,
     team: Annotated[
         list[str] | None,
         typer.Option(metavar="TEAM", help="The team to size (repeatable for several)."),
     ] = None,
     overrides: SetOpt = None,
     seed: SeedOpt = None,
-    replications: Annotated[
-        int | None,
-        replications_option("Replications per staffing level at first (default: the file's, ≥ 3)."),
-    ] = None,
+    replications: Annotated[int | None, replications_option(STAFF_REPLICATIONS_HELP)] = None,
     max_replications: Annotated[
         int,
         typer.Option(
@@ -303,8 +289,6 @@ def staff_command(
     output: Annotated[str | None, output_option(STAFF_OUTPUT_HELP)] = None,
     workers: WorkersOpt = None,
     cluster: ClusterOpt = None,
-    quiet: QuietOption = False,
-    version: VersionOption = False,
 ) -> None:
     """Find the smallest number of agents on a team that meets every target.
 

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from chatassign.cli.app import ExitCode, QuietOption, VersionOption, app, stdout_console
+from chatassign.cli.app import ExitCode, VersionOption, app, command, is_quiet, stdout_console
 from chatassign.cli.excerpt import excerpt, source_lines
 from chatassign.errors import UsageError
 from chatassign.scenario import Problem, check_scenario_file, scenario_json_schema
@@ -31,7 +31,7 @@ class OutputFormat(StrEnum):
     GITHUB = "github"
 
 
-@app.command(short_help="Check scenario files without simulating (for CI and editors).")
+@command("validate", short_help="Check scenario files without simulating (for CI and editors).")
 def validate(
     paths: Annotated[
         list[Path],
@@ -49,8 +49,6 @@ def validate(
         ),
     ] = OutputFormat.TEXT,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
-    quiet: QuietOption = False,
-    version: VersionOption = False,
 ) -> None:
     """Check scenario files without simulating: schema, references, plan gating, caps, handoffs.
 
@@ -69,7 +67,7 @@ def validate(
         for line in github_commands(problems):
             typer.echo(line)
     else:
-        print_text_report(results, console=console, strict=strict, quiet=quiet)
+        print_text_report(results, console=console, strict=strict, quiet=is_quiet())
     failing = any(p.is_error or strict for p in problems)
     raise typer.Exit(int(ExitCode.INVALID_INPUT if failing else ExitCode.OK))
 
