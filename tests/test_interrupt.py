@@ -131,3 +131,64 @@ def _stop_a_busy_pool(futures: list[concurrent.futures.Future[float]]) -> None:
         futures.extend(pool.submit(_sleep, 30.0) for _ in range(4))
         time.sleep(0.5)  # the workers are busy
         raise KeyboardInterrupt
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="fork")
+def test_a_stop_while_a_worker_starts_ends_that_worker_too() -> None:
+    """A stop between a worker's start and the pool's note of it (possible when a thread
+    that does not hold the stops, such as a progress bar's, takes the signal): that
+    worker is a child of the run all the same, and is terminated with the others."""
+    before = set(multiprocessing.active_children())
+    unnoted: list[multiprocessing.process.BaseProcess] = []
+    with pytest.raises(KeyboardInterrupt):
+        _stop_a_pool_that_lost_a_worker(unnoted)
+    unnoted[0].join(10)
+    assert not unnoted[0].is_alive()
+    assert set(multiprocessing.active_children()) <= before
+
+
+def _stop_a_pool_that_lost_a_worker(unnoted: list[multiprocessing.process.BaseProcess]) -> None:
+    context = multiprocessing.get_context("fork")
+    with worker_pool(2, context=context, initializer=_nothing, initargs=()) as pool:
+        pool.submit(_sleep, 30.0)
+        time.sleep(0.5)  # the workers are up
+        processes = pool._processes or {}
+        unnoted.append(processes.pop(next(iter(processes))))
+        raise KeyboardInterrupt
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="fork")
+def test_a_stop_while_the_pool_shuts_down_terminates_its_workers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The body is done, the pool waits for its workers to end, and a Ctrl-C lands
+    there: the workers are terminated, not left to run (or wait) on their own."""
+    shut_down = concurrent.futures.ProcessPoolExecutor.shutdown
+
+    def interrupted_wait(
+        self: concurrent.futures.ProcessPoolExecutor,
+        wait: bool = True,
+        *,
+        cancel_futures: bool = False,
+    ) -> None:
+        if wait:
+            raise KeyboardInterrupt  # as if in the join of the manager thread
+        shut_down(self, wait=False)
+
+    monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "shutdown", interrupted_wait)
+    before = set(multiprocessing.active_children())
+    started = time.monotonic()
+    futures: list[concurrent.futures.Future[float]] = []
+    with pytest.raises(KeyboardInterrupt):
+        _leave_a_busy_pool(futures)
+    assert set(multiprocessing.active_children()) <= before
+    assert all(f.done() for f in futures)
+    assert time.monotonic() - started < 20
+    assert _manager_threads_alive() == []
+
+
+def _leave_a_busy_pool(futures: list[concurrent.futures.Future[float]]) -> None:
+    context = multiprocessing.get_context("fork")
+    with worker_pool(2, context=context, initializer=_nothing, initargs=()) as pool:
+        futures.extend(pool.submit(_sleep, 30.0) for _ in range(2))
+        time.sleep(0.5)  # the workers are busy; the body ends, the pool shuts down

@@ -29,8 +29,9 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from multiprocessing import get_all_start_methods, get_context
+from multiprocessing import active_children, get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
+from multiprocessing.process import BaseProcess
 from types import MappingProxyType
 from typing import NamedTuple, TypeVar, cast
 
@@ -310,10 +311,15 @@ def worker_pool(
 ) -> Iterator[ProcessPoolExecutor]:
     """A process pool whose workers leave Ctrl-C to the parent.
 
-    On any exception in the parent (a Ctrl-C above all) the workers are terminated at
-    once instead of being waited for, with further Ctrl-C ignored meanwhile, so a run
-    stops promptly and never hangs in shutdown; the exception then goes on.
+    On any exception in the parent (a Ctrl-C above all), in the body or while the pool
+    shuts down, the workers are terminated at once instead of being waited for, with
+    further Ctrl-C ignored meanwhile, so a run stops promptly and never hangs in
+    shutdown; the exception then goes on. Terminated are the pool's workers and every
+    other child process started since the pool was made: a stop that lands between a
+    worker's start and the pool's note of it would otherwise leave that worker waiting
+    for work forever, holding the command's output pipes open.
     """
+    children_before = set(active_children())
     pool = ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=context,
@@ -322,12 +328,15 @@ def worker_pool(
     )
     try:
         yield pool
+        pool.shutdown(wait=True)
     except BaseException:
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             # ProcessPoolExecutor has no public way to stop running tasks. No
             # cancel_futures: on 3.11 it races the pool's own clean-up of a broken pool.
-            processes = list((pool._processes or {}).values())
+            processes: list[BaseProcess] = list((pool._processes or {}).values())
+            processes += [p for p in active_children() if p not in children_before]
+            processes = list(dict.fromkeys(processes))  # each once, the pool's first
             # Taken before shutdown(), which forgets it.
             manager = getattr(pool, "_executor_manager_thread", None)
             for process in processes:
@@ -346,7 +355,6 @@ def worker_pool(
         finally:
             signal.signal(signal.SIGINT, previous)
         raise
-    pool.shutdown(wait=True)
 
 
 _STOP_GRACE_S = 5.0
