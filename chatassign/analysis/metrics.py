@@ -31,34 +31,33 @@ WAIT_QUANTILES = (0.5, 0.9, 0.95, 0.99)
 
 
 @dataclass(frozen=True, slots=True)
-class AgentSummary:
+class LoadSummary:
+    """What an agent or a team carried over the window (a team: its agents together)."""
+
+    id: str
+    assigned: float
+    """Placements."""
+    mean_open: float
+    """Open chats held, time-averaged."""
+    utilization: float
+    """Share of the online time with at least one open chat."""
+    at_cap_share: float
+    """Share of the online time at or above the cap."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentSummary(LoadSummary):
     """One agent over the window (means over replications)."""
 
-    id: str
-    assigned: float
-    mean_open: float
     max_open: float
-    utilization: float
-    """Share of the agent's online time with at least one open chat."""
-    at_cap_share: float
-    """Share of the agent's online time at or above the cap."""
 
 
-@dataclass(frozen=True, slots=True)
-class TeamSummary:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TeamSummary(LoadSummary):
     """One team over the window: its agents' load and the team's own cap saturation."""
 
-    id: str
     agents: tuple[str, ...]
     """The team's live agents of any pool, by id."""
-    assigned: float
-    """Placements to the team's agents."""
-    mean_open: float
-    """Open chats the team holds, time-averaged (the sum over its agents)."""
-    utilization: float
-    """Share of the agents' summed online time with at least one open chat."""
-    at_cap_share: float
-    """Share of the agents' summed online time at or above their cap."""
     cap_saturation: float
     """Share of the window with an agent online and every online agent at their cap."""
 
