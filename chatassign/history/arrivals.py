@@ -25,14 +25,22 @@ WHOLE = "whole"
 
 
 @dataclass(frozen=True)
-class Period:
-    """The recorded time a fit describes: days of the same clock window, or one span."""
+class RecordedPeriod:
+    """Recorded days a scenario's day is laid on, each at the same clock time, or the
+    whole export as one span: what ``fit`` describes and what ``backtest`` compares."""
 
     kind: str
-    """``weekday`` (an average), ``date`` (one day) or ``whole`` (the period)."""
+    """``weekday`` (every Monday to Friday: ``fit`` averages them), ``date`` (one day) or
+    ``whole`` (one span)."""
     dates: tuple[date, ...]
     origins: tuple[float, ...]
     """Epoch seconds of each day's time 0."""
+
+
+@dataclass(frozen=True)
+class Period(RecordedPeriod):
+    """The recorded time a fit describes: days of the same clock window, or one span."""
+
     horizon: float
     start_clock: float | None
     """Seconds after local midnight of time 0 (None for the whole period)."""

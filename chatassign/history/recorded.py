@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +18,7 @@ from chatassign.errors import ExportError, UsageError
 from chatassign.history.arrivals import (
     WEEKDAY,
     WHOLE,
+    RecordedPeriod,
     chosen_dates,
     interval_start,
     local_midnights,
@@ -34,13 +35,9 @@ DAY_S = 86400.0
 
 
 @dataclass(frozen=True)
-class RecordedDays:
-    """The recorded days the scenario's day is laid on: each day's time 0 (epoch s)."""
+class RecordedDays(RecordedPeriod):
+    """The recorded days the scenario's day is laid on (``origins``: each day's time 0)."""
 
-    kind: str
-    """``weekday`` (every Monday to Friday), ``date`` (one day) or ``whole`` (one span)."""
-    dates: tuple[date, ...]
-    origins: tuple[float, ...]
     clock: float
     """Seconds after local midnight of time 0."""
     horizon: float
