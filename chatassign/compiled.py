@@ -19,7 +19,9 @@ COMPILED_MODULES = (
     "chatassign/engine/state.py",
     "chatassign/simulation/books.py",
     "chatassign/simulation/calendar.py",
+    "chatassign/simulation/desk.py",
     "chatassign/simulation/run.py",
+    "chatassign/simulation/setup.py",
     "chatassign/simulation/trace.py",
 )
 """The hot path, as paths from the project root: what the build hook compiles."""
