@@ -44,7 +44,7 @@ def test_an_alarm_fires_with_its_value_and_gives_up_its_callbacks() -> None:
 def test_any_entry_with_callbacks_and_ok_fires() -> None:
     """A customer is its own entry for the end of its service."""
     calendar = Calendar()
-    customer = Customer(1, 10.0, 0.0, True, False, ChatBooks("bot", None))
+    customer = Customer(1, 10.0, 0.0, True, ChatBooks("bot", None, voluntary=False))
     seen: list[object] = []
     customer.callbacks = [seen.append]
     calendar.push(5.0, customer)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Final
 
 from chatassign.analysis.facts import AgentFacts, ChatCounts, StreamFacts, WaitSketch
@@ -42,15 +43,18 @@ class ChatBooks:
         "unavailable",
         "unfinished_waits",
         "unrecorded",
+        "voluntary",
         "waited",
         "waiting",
         "waits",
         "within",
     )
 
-    def __init__(self, ai_agent: str, language: str | None) -> None:
+    def __init__(self, ai_agent: str, language: str | None, *, voluntary: bool) -> None:
         self.ai_agent = ai_agent
         self.language = language
+        self.voluntary = voluntary
+        """Whether its chats wait in a voluntary teamspace (unclaimed at the end: unattended)."""
         self.handed_off = self.unavailable = self.abandoned = self.transferred = 0
         self.recorded = 0
         """Assigned chats whose wait went into ``waits``."""
@@ -108,7 +112,6 @@ class Customer:
         "id",
         "queued_at",
         "state",
-        "voluntary",
         "work",
     )
     _ok = True
@@ -122,14 +125,12 @@ class Customer:
         work: float,
         queued_at: float,
         counted: bool,
-        voluntary: bool,
         books: ChatBooks,
     ) -> None:
         self.id = chat_id
         self.books = books
-        """The books of its AI agent and language."""
-        self.voluntary = voluntary
-        """Whether it waits in a voluntary teamspace (unclaimed at the end: unattended)."""
+        """The books of its AI agent and language (they say whether it waits in a voluntary
+        teamspace)."""
         self.work = work
         """Work still to do, in seconds at speed 1 and concurrency 1."""
         self.queued_at = queued_at
@@ -145,42 +146,35 @@ class EscalatingCustomer(Customer):
     """A customer whose chat the first agent escalates after ``work``; ``then_work`` follows.
 
     A subclass, so that the customers who are not escalated (nearly all) carry no
-    extra slot: ``escalate_to`` is a class attribute (None) on ``Customer``.
+    extra slot: ``escalate_to`` is a class attribute (None) on ``Customer``. Made as a
+    ``Customer``, then told where it goes (``escalates``).
     """
 
     __slots__ = ("escalate_to", "then_work")
+    then_work: float
+    """The work waiting at the receiving team, seconds at speed 1."""
 
-    def __init__(
-        self,
-        chat_id: int,
-        work: float,
-        queued_at: float,
-        counted: bool,
-        voluntary: bool,
-        books: ChatBooks,
-        *,
-        escalate_to: tuple[str, ...],
-        then_work: float,
-    ) -> None:
-        super().__init__(chat_id, work, queued_at, counted, voluntary, books)
-        self.escalate_to = escalate_to
+    def escalates(self, teams: tuple[str, ...], then_work: float) -> None:
+        """After its ``work`` the chat goes to ``teams``, where ``then_work`` waits."""
+        self.escalate_to = teams
         self.then_work = then_work
-        """The work waiting at the receiving team, seconds at speed 1."""
 
 
+@dataclass(eq=False, slots=True)
 class Saturation:
-    """One teamspace's (or team's) cap saturation: time with every online member at the cap."""
+    """One teamspace's (or team's) cap saturation: time with every online member at the cap.
 
-    __slots__ = ("below", "cap", "id", "last", "online", "time")
+    Compared by identity: two teams' books with equal sums are still two books.
+    """
 
-    def __init__(self, teamspace: str, cap: int) -> None:
-        self.id = teamspace
-        self.cap = cap
-        self.online = 0
-        self.below = 0
-        """Online members holding fewer chats than the cap."""
-        self.last = 0.0
-        self.time = 0.0
+    id: str
+    """The teamspace's (or team's) id."""
+    cap: int
+    online: int = 0
+    below: int = 0
+    """Online members holding fewer chats than the cap."""
+    last: float = 0.0
+    time: float = 0.0
 
     def flush(self, now: float) -> None:
         if self.online and not self.below:
@@ -355,9 +349,9 @@ class Arrivals:
             cumulative.append(total)
         self.cumulative = [c / total for c in cumulative] if total > 0 else []
         self.languages = [lang for lang, _ in stream.languages]
-        self.books = [ChatBooks(stream.ai_agent, lang) for lang in self.languages] or [
-            ChatBooks(stream.ai_agent, None)
-        ]
+        self.books = [
+            ChatBooks(stream.ai_agent, lang, voluntary=voluntary) for lang in self.languages
+        ] or [ChatBooks(stream.ai_agent, None, voluntary=voluntary)]
         """Per language of ``languages`` (one, without a language, when there are none)."""
         self.arrived = 0
         self.with_ai = 0

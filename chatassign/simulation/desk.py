@@ -238,7 +238,7 @@ class Desk:
         placements = self.engine.transfer_to_teams(customer.id, teams, now)
         if placements:
             self._placed(placements, now)
-        if customer.voluntary and customer.agent is None:
+        if customer.books.voluntary and customer.agent is None:
             agents = self.agents
             for uid in self.engine.claimable_by(customer.id):
                 self._arm_claim(agents[uid], now)

@@ -251,20 +251,12 @@ class ReplicationRun(Desk):
             if counted:
                 books.unavailable += 1
             return
-        voluntary = arrivals.voluntary
         if escalate_to is None:
-            customer = Customer(chat_id, work, now, counted, voluntary, books)
+            customer = Customer(chat_id, work, now, counted, books)
         else:
-            customer = EscalatingCustomer(
-                chat_id,
-                work,
-                now,
-                counted,
-                voluntary,
-                books,
-                escalate_to=escalate_to,
-                then_work=then_work,
-            )
+            escalating = EscalatingCustomer(chat_id, work, now, counted, books)
+            escalating.escalates(escalate_to, then_work)
+            customer = escalating
         self.customers[chat_id] = customer
         if counted:
             books.handed_off += 1
@@ -276,7 +268,7 @@ class ReplicationRun(Desk):
         if patience < math.inf:
             alarm = Alarm(self.patience_callbacks, customer)
             self.calendar.push(now + patience, alarm)
-        if voluntary:
+        if arrivals.voluntary:
             agents = self.agents
             for uid in self.engine.claimable_by(chat_id):
                 self._arm_claim(agents[uid], now)
@@ -309,9 +301,9 @@ class ReplicationRun(Desk):
         for customer in self.customers.values():
             if customer.state is not PENDING or not customer.counted:
                 continue
-            outcome = "unattended" if customer.voluntary else "waiting_at_end"
             books = customer.books
-            if customer.voluntary:
+            outcome = "unattended" if books.voluntary else "waiting_at_end"
+            if books.voluntary:
                 books.unattended += 1
             else:
                 books.waiting += 1

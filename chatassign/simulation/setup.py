@@ -230,7 +230,7 @@ class RecordedCustomers:
             elif not arrivals.languages:
                 books = arrivals.books[0]
             else:
-                books = ChatBooks(arrivals.ai_agent, language)
+                books = ChatBooks(arrivals.ai_agent, language, voluntary=arrivals.voluntary)
                 arrivals.books.append(books)
             found = self.books[key] = (books, self.streams.draws(arrivals.stream, language))
         return found

@@ -104,21 +104,32 @@ class Exponential:
 
 
 @dataclass(frozen=True, slots=True)
-class Lognormal:
-    """Lognormal with the given mean and standard deviation of the duration (not of its log).
+class _MeanAndSd:
+    """A distribution given by its mean and standard deviation, in seconds (the base of two).
 
-    The underlying normal has σ² = ln(1 + sd²/mean²) and μ = ln(mean) − σ²/2.
     With ``sd == 0`` every draw is the mean and ``rng`` is not consumed.
     """
 
     mean: float
     sd: float
-    mu: float = field(init=False, repr=False, compare=False)
-    sigma: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _check_positive("mean", self.mean)
         _check_finite_non_negative("sd", self.sd)
+
+
+@dataclass(frozen=True, slots=True)
+class Lognormal(_MeanAndSd):
+    """Lognormal with the given mean and standard deviation of the duration (not of its log).
+
+    The underlying normal has σ² = ln(1 + sd²/mean²) and μ = ln(mean) − σ²/2.
+    """
+
+    mu: float = field(init=False, repr=False, compare=False)
+    sigma: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _MeanAndSd.__post_init__(self)  # not super(): slots=True makes a new class
         ratio = self.sd / self.mean
         variance = math.log1p(ratio * ratio)
         if not math.isfinite(variance):
@@ -145,20 +156,14 @@ class Lognormal:
 
 
 @dataclass(frozen=True, slots=True)
-class Gamma:
-    """Gamma with the given mean and standard deviation: shape mean²/sd², scale sd²/mean.
+class Gamma(_MeanAndSd):
+    """Gamma with the given mean and standard deviation: shape mean²/sd², scale sd²/mean."""
 
-    With ``sd == 0`` every draw is the mean and ``rng`` is not consumed.
-    """
-
-    mean: float
-    sd: float
     shape: float = field(init=False, repr=False, compare=False)
     scale: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        _check_positive("mean", self.mean)
-        _check_finite_non_negative("sd", self.sd)
+        _MeanAndSd.__post_init__(self)
         ratio = self.mean / self.sd if self.sd > 0 else math.inf
         object.__setattr__(self, "shape", ratio * ratio)
         object.__setattr__(self, "scale", self.sd / self.mean * self.sd)
@@ -247,8 +252,8 @@ class Empirical:
         return lambda: values[int(uniform() * count)]
 
     def describe(self) -> str:
-        """``empirical(path/to.csv)``."""
-        return f"empirical({self.source})"
+        """``empirical(path/to.csv)``, as its :class:`EmpiricalFile` reads."""
+        return EmpiricalFile(self.source).describe()
 
 
 @dataclass(frozen=True, slots=True)
