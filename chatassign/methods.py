@@ -13,7 +13,9 @@ agent just picked), the fresh entry replaces it in one sift. Decisions cost O(lo
 in the pool size, not O(n). The two share this code (``HeapPicker``) and differ in
 their entries' order key only. They used to keep a copy each, which saved a call per refresh
 in the pure-Python build; compiled, the call through the base class is a native one
-and the shared code measured as fast (docs/performance.md).
+and the shared code measured as fast (docs/performance.md). Their order is a function
+of the agents' state alone, so the engine keeps one heap per team and picks a pool of
+several teams through a ``UnionPicker`` (the best of the teams' tops).
 Voluntary has no picker: it never places a chat by itself.
 """
 
@@ -23,6 +25,7 @@ import heapq
 import random
 from collections.abc import Callable, Iterable
 from heapq import heappop, heappush, heapreplace
+from typing import cast
 
 from chatassign.model import Method
 
@@ -133,6 +136,52 @@ class HeapPicker(Picker):
                 return entry[5]
             heappop(heap)
         return None
+
+    def top(self) -> tuple[object, ...] | None:
+        """The entry of the agent ``pick`` answers, as a plain tuple (None: nobody available).
+
+        A plain tuple, not an ``Entry``: compiled, an ``Entry`` read from the heap is
+        unpacked field by field, and comparing two packs them into new tuples again.
+        """
+        if self.pick() is None:
+            return None
+        return cast(list[tuple[object, ...]], self._heap)[0]
+
+
+class UnionPicker(Picker):
+    """A pool made of several teams, picked from the teams' own heaps: the best of their tops.
+
+    A heap method's order is the same in every pool of a teamspace, so the best agent of
+    a union of teams is the best of each team's best. A teamspace-wide pool (or one of
+    several teams) then keeps no heap of its own: a change of an agent refreshes its
+    teams' heaps only, and the large pool's heap, rarely picked but pushed onto at every
+    change of any agent, is gone (docs/performance.md). Never refreshed itself.
+    """
+
+    __slots__ = ("_parts",)
+    rotates = True
+    """``placed`` goes to the parts (a no-op but for round robin)."""
+
+    def __init__(self, parts: list[HeapPicker]) -> None:
+        self._parts = parts
+
+    def refresh(self, agent: AgentState, available: bool) -> None:
+        raise AssertionError("a union picker is never refreshed: its parts are")
+
+    def pick(self) -> AgentState | None:
+        best: tuple[object, ...] | None = None
+        for part in self._parts:
+            entry = part.top()
+            if entry is not None and (best is None or entry < best):
+                best = entry
+        return cast(AgentState, best[5]) if best is not None else None
+
+    def placed(self, agent: AgentState) -> None:
+        # Every part has the teamspace's one rotation: one step, once.
+        self._parts[0].placed(agent)
+
+    def detail(self, agent: AgentState) -> str:
+        return self._parts[0].detail(agent)
 
 
 class BalancedPicker(HeapPicker):

@@ -263,6 +263,7 @@ class Engine(EngineBase):
             agent.live = self._workspace.is_live_agent(uid)
         for agent in self._agents.values():
             agent.pools = []
+            agent.pickers = []
         for pool in self._pools.values():
             self._fill_pool(pool)
         for ts in self._teamspaces.values():
@@ -354,7 +355,7 @@ class Engine(EngineBase):
         agent.version += 1
         if agent.online and agent.live:
             held = agent.load if self._all_open else agent.auto_load
-            for pool in agent.pools:
+            for pool in agent.pickers:
                 picker = pool.picker
                 if picker is not None:
                     picker.refresh(agent, held < pool.cap)
@@ -362,7 +363,7 @@ class Engine(EngineBase):
             self._touch_unavailable(agent)
 
     def _touch_unavailable(self, agent: AgentRecord) -> None:
-        for pool in agent.pools:
+        for pool in agent.pickers:
             picker = pool.picker
             if picker is not None and picker.tracks_removals:
                 picker.refresh(agent, False)

@@ -5,6 +5,11 @@ without changing it: the read-only queries of the public API, the routes from an
 agent to its pool (resolved once), the pools and their pickers (built on first use and
 rebuilt when a setting or a user changes), and the argument checks every operation
 starts with. ``Engine`` (``core.py``) adds the operations that change it.
+
+Under a heap method (balanced, round robin) every team of a teamspace has one picker,
+and a pool made of whole teams picks through its teams' pickers (one team: that
+team's; several, or the whole teamspace: a ``UnionPicker`` of them), so a change of an
+agent refreshes each of its teams' heaps once, not one heap per pool it is in.
 """
 
 from __future__ import annotations
@@ -13,12 +18,12 @@ import itertools
 import math
 import random
 from collections.abc import Callable
-from typing import Final
+from typing import Final, cast
 
 from chatassign.engine.records import ChatState, Observer
 from chatassign.engine.state import AgentRecord, LiveChat, Pool, Route, TeamspaceState
 from chatassign.errors import ConfigError, EngineConfigError, EngineError
-from chatassign.methods import make_picker
+from chatassign.methods import HeapPicker, Picker, UnionPicker, make_picker
 from chatassign.model import (
     MAX_CAP,
     TRANSFER_MIN_PLAN,
@@ -33,6 +38,9 @@ from chatassign.model import (
 )
 
 _INF: Final = math.inf
+_HEAP_METHODS: Final = (Method.BALANCED, Method.ROUND_ROBIN)
+MAX_UNION: Final = 64
+"""The most teams a pool picks through (``_teams_of``): beyond, it keeps a heap of its own."""
 _EARLIEST: Final = -1.7976931348623157e308
 """Below every finite time: the engine's clock before its first operation."""
 
@@ -218,24 +226,73 @@ class EngineBase:
             agent.pools.append(pool)
 
     def _rebuild_pickers(self, ts: TeamspaceState) -> None:
+        for agent in self._agents.values():
+            agent.pickers = [p for p in agent.pickers if p.teamspace is not ts]
+        ts.teams = {}
         for pool in ts.pools:
             pool.cap = ts.cap
             self._rebuild_picker(pool)
 
     def _rebuild_picker(self, pool: Pool) -> None:
+        """A fresh picker for the pool: its teams' shared ones where it is made of whole
+        teams and the method keeps a heap, else one of its own."""
+        teams = self._teams_of(pool)
+        if teams:
+            parts = [self._team_picker(pool.teamspace, team) for team in teams]
+            pool.picker = parts[0] if len(parts) == 1 else UnionPicker(parts)
+            return
+        pool.picker = self._make_picker(pool)
+        if pool.picker is not None:
+            self._offer(pool)
+
+    def _teams_of(self, pool: Pool) -> tuple[str, ...]:
+        """The teams whose union is the pool, when it may pick through their shared pickers.
+
+        A heap method's order is a function of the agents' state alone, so a shared
+        picker answers what the pool's own would; random's answer depends on the order
+        agents were offered, so its pools keep their own. So do pools naming users, and
+        unions of more than ``MAX_UNION`` teams (a pick reads every team's top).
+        """
+        target = pool.target
+        if pool.teamspace.method not in _HEAP_METHODS or target.agent is not None:
+            return ()
+        if target.users:
+            return ()
+        if target.teamspace:
+            teams = self._workspace.teamspace_teams(pool.teamspace.id)
+        else:
+            teams = tuple(dict.fromkeys(target.teams))
+        return teams if len(teams) <= MAX_UNION else ()
+
+    def _team_picker(self, ts: TeamspaceState, team: str) -> HeapPicker:
+        holder = ts.teams.get(team)
+        if holder is None:
+            holder = Pool(ts, Target(teams=(team,)))
+            ids = self._workspace.pool_members(ts.id, holder.target)
+            holder.members = [self._agents[uid] for uid in sorted(ids)]
+            holder.picker = self._make_picker(holder)
+            self._offer(holder)
+            ts.teams[team] = holder
+        return cast(HeapPicker, holder.picker)
+
+    def _make_picker(self, pool: Pool) -> Picker | None:
         ts = pool.teamspace
-        pool.picker = make_picker(
+        return make_picker(
             ts.method,
             teamspace=ts.id,
             members=pool.members,
             rng=self._rng,
             sequence=self._next_seq,
         )
-        if pool.picker is None:
-            return
+
+    def _offer(self, pool: Pool) -> None:
+        """Every member of the pool to its fresh picker, which they now refresh."""
+        picker = pool.picker
+        assert picker is not None
         for agent in pool.members:
+            agent.pickers.append(pool)
             held = agent.load if self._all_open else agent.auto_load
-            pool.picker.refresh(agent, agent.online and agent.live and held < ts.cap)
+            picker.refresh(agent, agent.online and agent.live and held < pool.cap)
 
     # ---------------------------------------------------------- argument checks
 

@@ -19,24 +19,30 @@ _AUTO: Final = Origin.AUTO
 class AgentRecord(AgentState):
     """AgentState plus what only the engine needs: pools and held chats."""
 
-    __slots__ = ("assigned", "chats", "pools")
+    __slots__ = ("assigned", "chats", "pickers", "pools")
 
     def __init__(self, user_id: str, *, live: bool) -> None:
         super().__init__(user_id, live=live)
         self.pools: list[Pool] = []
+        self.pickers: list[Pool] = []
+        """The holders of the pickers a change of this agent refreshes, each picker once:
+        its pools' own pickers, and for a heap method its teams' shared ones."""
         self.chats: dict[ChatId, LiveChat] = {}
         self.assigned = HandoffResult(Outcome.ASSIGNED, user_id)
         """This agent's "assigned" outcome, built once: handoffs return it as is."""
 
 
 class TeamspaceState:
-    __slots__ = ("cap", "id", "method", "pending", "pools")
+    __slots__ = ("cap", "id", "method", "pending", "pools", "teams")
 
     def __init__(self, teamspace_id: str, method: Method, cap: int) -> None:
         self.id = teamspace_id
         self.method = method
         self.cap = cap
         self.pools: list[Pool] = []
+        self.teams: dict[str, Pool] = {}
+        """Team id -> the team's shared heap picker (held by a pool of its own, in no
+        route), for a heap method: every pool of whole teams picks through them."""
         self.pending = 0
 
 
