@@ -23,6 +23,7 @@ COMPILED_MODULES = (
     "chatassign/simulation/run.py",
     "chatassign/simulation/setup.py",
     "chatassign/simulation/trace.py",
+    "chatassign/workload/samplers.py",
 )
 """The hot path, as paths from the project root: what the build hook compiles."""
 

@@ -98,16 +98,13 @@ def simulate(
             if progress is not None:
                 progress((done + share) / count)
 
-        observer = None if trace is None else _bind(trace, r)
+        # A partial, not a closure: it is called for every engine event, and a closure
+        # is interpreted even in the compiled build (docs/performance.md, session 6).
+        observer: Callable[[EngineEvent], None] | None = (
+            None if trace is None else functools.partial(trace, r)
+        )
         serial.append(run_replication(plan, r, observer=observer, progress=tick))
     return tuple(serial)
-
-
-def _bind(trace: TraceSink, replication: int) -> Callable[[EngineEvent], None]:
-    def observe(event: EngineEvent) -> None:
-        trace(replication, event)
-
-    return observe
 
 
 # ---------------------------------------------------------------- pickling plans

@@ -83,6 +83,9 @@ class TraceWriter:
         self._last_text = ""
         self._replication = 0
         self._replication_text = "0"
+        self._last_chat: object = None
+        self._chat_text = ""
+        """The text of the last chat written (a handoff and its placement name one chat)."""
         self._plain: set[str] = {""}
         """Names seen to hold no comma, quote or line break."""
         handle.write(self._line(header))
@@ -107,7 +110,10 @@ class TraceWriter:
             and teamspace in plain
             and name in plain
         ):
-            chat_text = "" if chat is None else str(chat)
+            if chat is not self._last_chat:  # the same object: the same text
+                self._last_chat = chat
+                self._chat_text = "" if chat is None else str(chat)
+            chat_text = self._chat_text
             starts_at = self._starts_at
             end = "\n"
             if starts_at is not None:  # digits, colons, a space and +1d: plain

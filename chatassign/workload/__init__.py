@@ -7,4 +7,5 @@ values from YAML, ``simulation/`` and ``analysis/`` read them.
 * :mod:`~chatassign.workload.values` — ``Workload``, ``ArrivalStream``, ``Scenario``;
 * :mod:`~chatassign.workload.quantities` — durations, rates, clock times as text and back;
 * :mod:`~chatassign.workload.distributions` — handle-time and patience distributions.
+* :mod:`~chatassign.workload.samplers` — their fast samplers (compiled with the hot path).
 """

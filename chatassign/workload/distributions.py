@@ -4,7 +4,8 @@ Grammar (docs/simulation.md): ``constant(x)``, ``exponential(mean=x)``, ``lognor
 ``gamma(mean=x, sd=y)``, ``uniform(low=x, high=y)`` with durations as arguments (see
 ``quantities.py``), or ``empirical(path/to.csv)``, whose values :func:`load_empirical`
 reads. Every distribution samples from an injected ``random.Random`` and offers a fast
-``sampler`` that draws exactly what ``sample`` would. Errors are ``ValueError`` with a
+``sampler`` (from ``samplers.py``, compiled with the hot path) that draws exactly what
+``sample`` would. Errors are ``ValueError`` with a
 message that says what is expected. Only :func:`load_empirical` does I/O.
 """
 
@@ -21,6 +22,7 @@ from random import Random
 from typing import Protocol
 
 from chatassign.limits import MAX_EMPIRICAL_BYTES, MAX_EMPIRICAL_VALUES
+from chatassign.workload import samplers
 from chatassign.workload.quantities import format_duration, parse_duration
 
 _CALL = re.compile(r"\s*([A-Za-z_]\w*)\s*\((.*)\)\s*", re.DOTALL)
@@ -72,8 +74,7 @@ class Constant:
 
     def sampler(self, rng: Random) -> Callable[[], float]:
         """A function returning ``value`` without touching ``rng``."""
-        value = self.value
-        return lambda: value
+        return samplers.constant(self.value)
 
     def describe(self) -> str:
         """``constant(5m)``."""
@@ -95,8 +96,7 @@ class Exponential:
 
     def sampler(self, rng: Random) -> Callable[[], float]:
         """A fast sampler with ``rng.random`` and the mean bound."""
-        scale, uniform, log = -self.mean, rng.random, math.log
-        return lambda: scale * log(1.0 - uniform())
+        return samplers.exponential(self.mean, rng)
 
     def describe(self) -> str:
         """``exponential(mean=2m)``."""
@@ -145,10 +145,9 @@ class Lognormal(_MeanAndSd):
 
     def sampler(self, rng: Random) -> Callable[[], float]:
         """A fast sampler with ``rng.normalvariate`` and the parameters bound."""
-        mean, mu, sigma, normal, exp = self.mean, self.mu, self.sigma, rng.normalvariate, math.exp
-        if sigma == 0.0:
-            return lambda: mean
-        return lambda: exp(normal(mu, sigma))
+        if self.sigma == 0.0:
+            return samplers.constant(self.mean)
+        return samplers.lognormal(self.mu, self.sigma, rng)
 
     def describe(self) -> str:
         """``lognormal(mean=8m, sd=5m)``."""
@@ -178,10 +177,9 @@ class Gamma(_MeanAndSd):
 
     def sampler(self, rng: Random) -> Callable[[], float]:
         """A fast sampler with ``rng.gammavariate`` and the parameters bound."""
-        mean, shape, scale, gamma = self.mean, self.shape, self.scale, rng.gammavariate
         if self.sd == 0.0:
-            return lambda: mean
-        return lambda: gamma(shape, scale)
+            return samplers.constant(self.mean)
+        return samplers.gamma(self.shape, self.scale, rng)
 
     def describe(self) -> str:
         """``gamma(mean=8m, sd=5m)``."""
@@ -212,8 +210,7 @@ class Uniform:
 
     def sampler(self, rng: Random) -> Callable[[], float]:
         """A fast sampler with ``rng.random`` bound."""
-        low, width, uniform = self.low, self.high - self.low, rng.random
-        return lambda: low + width * uniform()
+        return samplers.uniform(self.low, self.high, rng)
 
     def describe(self) -> str:
         """``uniform(low=30s, high=2m)``."""
@@ -248,8 +245,7 @@ class Empirical:
 
     def sampler(self, rng: Random) -> Callable[[], float]:
         """A fast sampler with the values and ``rng.random`` bound."""
-        values, count, uniform = self.values, len(self.values), rng.random
-        return lambda: values[int(uniform() * count)]
+        return samplers.choice(self.values, rng)
 
     def describe(self) -> str:
         """``empirical(path/to.csv)``, as its :class:`EmpiricalFile` reads."""
