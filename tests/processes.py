@@ -37,6 +37,22 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
+def wait_for_workers(process: subprocess.Popen[str], count: int, *, timeout: float = 60) -> None:
+    """Return once ``process`` has ``count`` live child processes (its workers are up);
+    a failure if it ends first or has not after ``timeout`` seconds. A fixed sleep
+    instead races a fast build: the compiled one can finish a run before it is over."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            _, stderr = process.communicate()
+            raise AssertionError(f"the run ended (exit {process.returncode}): {stderr}")
+        if sum(1 for p in processes() if p[1] == process.pid and p[3] != "Z") >= count:
+            return
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    raise AssertionError(f"{count} worker processes did not start in {timeout:g} s")
+
+
 def finish(process: subprocess.Popen[str], *, timeout: float, after: str) -> tuple[str, str]:
     """The output of ``process`` once it ends; killed (group and all) and a failure if it
     is still running after ``timeout`` seconds."""

@@ -14,16 +14,20 @@ from pathlib import Path
 
 import pytest
 
+from chatassign.limits import default_workers
 from chatassign.simulation.parallel import worker_pool
-from tests.processes import assert_group_ends, finish
+from tests.processes import assert_group_ends, finish, wait_for_workers
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
+
+_WORKERS = min(2, default_workers()) if default_workers() > 1 else 0
+"""The worker processes each run below starts (sweep asks for two; one core: none)."""
 
 
 @pytest.mark.parametrize("command", ["simulate", "compare"])
 def test_a_double_ctrl_c_stops_the_run_cleanly(command: str, tmp_path: Path) -> None:
     output = tmp_path / "out.json"
-    args = [command, "--replications", "2000", "--format", "json", "--output", str(output)]
+    args = [command, "--replications", "10000", "--format", "json", "--output", str(output)]
     process = subprocess.Popen(
         [sys.executable, "-m", "chatassign", *args],
         stdout=subprocess.PIPE,
@@ -31,7 +35,8 @@ def test_a_double_ctrl_c_stops_the_run_cleanly(command: str, tmp_path: Path) -> 
         text=True,
         start_new_session=True,
     )
-    time.sleep(2.0)  # well into the run: imports done, worker processes started
+    wait_for_workers(process, _WORKERS)
+    time.sleep(0.3)  # into the run: the workers are busy
     os.killpg(process.pid, signal.SIGINT)  # a terminal sends Ctrl-C to the whole group
     time.sleep(0.05)
     os.killpg(process.pid, signal.SIGINT)
@@ -46,10 +51,10 @@ def test_a_double_ctrl_c_stops_the_run_cleanly(command: str, tmp_path: Path) -> 
 @pytest.mark.parametrize(
     ("args", "signum"),
     [
-        (["compare", "--replications", "2000", "--format", "json"], signal.SIGTERM),
+        (["compare", "--replications", "10000", "--format", "json"], signal.SIGTERM),
         (
             [
-                *("sweep", "--vary", "method=balanced,random", "--replications", "400"),
+                *("sweep", "--vary", "method=balanced,random", "--replications", "10000"),
                 "--workers",
                 "2",
                 "--format",
@@ -57,7 +62,7 @@ def test_a_double_ctrl_c_stops_the_run_cleanly(command: str, tmp_path: Path) -> 
             ],
             signal.SIGTERM,
         ),
-        (["simulate", "--replications", "2000", "--format", "json"], signal.SIGHUP),
+        (["simulate", "--replications", "10000", "--format", "json"], signal.SIGHUP),
     ],
     ids=["compare-TERM", "sweep-workers-2-TERM", "simulate-HUP"],
 )
@@ -73,7 +78,8 @@ def test_a_stop_signal_leaves_no_process_and_no_file(
         text=True,
         start_new_session=True,
     )
-    time.sleep(3.0)  # imports done, worker processes started
+    wait_for_workers(process, _WORKERS)
+    time.sleep(0.3)  # into the run: the workers are busy
     process.send_signal(signum)
     _, stderr = finish(process, timeout=120, after="the signal")
     assert process.returncode == 128 + signum, stderr
