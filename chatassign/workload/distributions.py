@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from random import Random
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from chatassign.limits import MAX_EMPIRICAL_BYTES, MAX_EMPIRICAL_VALUES
 from chatassign.workload import samplers
@@ -112,10 +112,23 @@ class _MeanAndSd:
 
     mean: float
     sd: float
+    family: ClassVar[str] = ""
+    """Its name in the grammar (``lognormal``, ``gamma``)."""
 
     def __post_init__(self) -> None:
         _check_positive("mean", self.mean)
         _check_finite_non_negative("sd", self.sd)
+
+    def sampler(self, rng: Random) -> Callable[[], float]:
+        raise NotImplementedError
+
+    def sample(self, rng: Random) -> float:
+        """One draw: the first of a new ``sampler``'s (one definition of the draw)."""
+        return self.sampler(rng)()
+
+    def describe(self) -> str:
+        """``lognormal(mean=8m, sd=5m)``."""
+        return f"{self.family}(mean={format_duration(self.mean)}, sd={format_duration(self.sd)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +140,7 @@ class Lognormal(_MeanAndSd):
 
     mu: float = field(init=False, repr=False, compare=False)
     sigma: float = field(init=False, repr=False, compare=False)
+    family: ClassVar[str] = "lognormal"
 
     def __post_init__(self) -> None:
         _MeanAndSd.__post_init__(self)  # not super(): slots=True makes a new class
@@ -137,21 +151,11 @@ class Lognormal(_MeanAndSd):
         object.__setattr__(self, "sigma", math.sqrt(variance))
         object.__setattr__(self, "mu", math.log(self.mean) - variance / 2)
 
-    def sample(self, rng: Random) -> float:
-        """One draw: ``exp(normal(μ, σ))``."""
-        if self.sigma == 0.0:
-            return self.mean
-        return math.exp(rng.normalvariate(self.mu, self.sigma))
-
     def sampler(self, rng: Random) -> Callable[[], float]:
-        """A fast sampler with ``rng.normalvariate`` and the parameters bound."""
+        """``exp(normal(μ, σ))`` with ``rng.normalvariate`` and the parameters bound."""
         if self.sigma == 0.0:
             return samplers.constant(self.mean)
         return samplers.lognormal(self.mu, self.sigma, rng)
-
-    def describe(self) -> str:
-        """``lognormal(mean=8m, sd=5m)``."""
-        return f"lognormal(mean={format_duration(self.mean)}, sd={format_duration(self.sd)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +164,7 @@ class Gamma(_MeanAndSd):
 
     shape: float = field(init=False, repr=False, compare=False)
     scale: float = field(init=False, repr=False, compare=False)
+    family: ClassVar[str] = "gamma"
 
     def __post_init__(self) -> None:
         _MeanAndSd.__post_init__(self)
@@ -169,21 +174,11 @@ class Gamma(_MeanAndSd):
         if self.sd > 0 and not (self.shape > 0 and 0 < self.scale < math.inf):
             raise ValueError(f"sd={self.sd!r} is out of range for mean={self.mean!r}")
 
-    def sample(self, rng: Random) -> float:
-        """One draw with ``rng.gammavariate``."""
-        if self.sd == 0.0:
-            return self.mean
-        return rng.gammavariate(self.shape, self.scale)
-
     def sampler(self, rng: Random) -> Callable[[], float]:
-        """A fast sampler with ``rng.gammavariate`` and the parameters bound."""
+        """``rng.gammavariate`` with the parameters bound."""
         if self.sd == 0.0:
             return samplers.constant(self.mean)
         return samplers.gamma(self.shape, self.scale, rng)
-
-    def describe(self) -> str:
-        """``gamma(mean=8m, sd=5m)``."""
-        return f"gamma(mean={format_duration(self.mean)}, sd={format_duration(self.sd)})"
 
 
 @dataclass(frozen=True, slots=True)
