@@ -29,10 +29,9 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from multiprocessing import active_children, get_all_start_methods, get_context
+from multiprocessing import get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
-from multiprocessing.process import BaseProcess
-from types import MappingProxyType
+from types import FrameType, MappingProxyType
 from typing import NamedTuple, TypeVar, cast
 
 from chatassign.analysis.facts import ReplicationFacts
@@ -311,12 +310,10 @@ def worker_pool(
     On any exception in the parent (a Ctrl-C above all), in the body or while the pool
     shuts down, the workers are terminated at once instead of being waited for, with
     further Ctrl-C ignored meanwhile, so a run stops promptly and never hangs in
-    shutdown; the exception then goes on. Terminated are the pool's workers and every
-    other child process started since the pool was made: a stop that lands between a
-    worker's start and the pool's note of it would otherwise leave that worker waiting
-    for work forever, holding the command's output pipes open.
+    shutdown; the exception then goes on. The pool knows every worker it started:
+    workers start only while the stops are held (:func:`_stops_held`), so no stop
+    lands between a worker's start and the pool's note of it.
     """
-    children_before = set(active_children())
     pool = ProcessPoolExecutor(
         max_workers=jobs,
         mp_context=context,
@@ -331,9 +328,7 @@ def worker_pool(
         try:
             # ProcessPoolExecutor has no public way to stop running tasks. No
             # cancel_futures: on 3.11 it races the pool's own clean-up of a broken pool.
-            processes: list[BaseProcess] = list((pool._processes or {}).values())
-            processes += [p for p in active_children() if p not in children_before]
-            processes = list(dict.fromkeys(processes))  # each once, the pool's first
+            processes = list((pool._processes or {}).values())
             # Taken before shutdown(), which forgets it.
             manager = getattr(pool, "_executor_manager_thread", None)
             for process in processes:
@@ -365,24 +360,41 @@ _STOPS = frozenset(
 
 @contextlib.contextmanager
 def _stops_held() -> Iterator[None]:
-    """Hold the stop signals back from this thread while worker processes start.
+    """Hold the stop signals back while worker processes start; they act as it ends.
 
-    A worker inherits the blocked signals, so a Ctrl-C sent to the whole process group
-    while it starts (a spawned worker spends a second importing) waits until
-    :func:`_start_worker` has made it ignore Ctrl-C; without this the worker would
-    print a KeyboardInterrupt traceback (spawned) or a second stop message (forked,
-    whose handlers are the parent's). Here the held signals arrive as the block ends.
-    Threads started meanwhile (the pool's) keep them blocked, so they always reach the
-    main thread. POSIX only: elsewhere there is no signal mask.
+    Two holds, for two reasons. The signal mask: a worker inherits it, so a Ctrl-C sent
+    to the whole process group while it starts (a spawned worker spends a second
+    importing) waits until :func:`_start_worker` has made it ignore Ctrl-C; without it
+    the worker would print a KeyboardInterrupt traceback (spawned) or a second stop
+    message (forked, whose handlers are the parent's). Threads started meanwhile (the
+    pool's) keep them blocked. And the handlers: a thread started before (a progress
+    bar's) does not block them, so the kernel may give it the signal, and Python would
+    then run the handler in this, the main, thread, whatever the mask; a stop raised in
+    the middle of a worker's start would leave a process the pool never noted, waiting
+    for work for ever. So the main thread's handlers only note a stop meanwhile, and the
+    first one noted runs, as it would have, when the hold ends. POSIX only: elsewhere
+    there is no signal mask, and the handlers are left as they are.
     """
     if not hasattr(signal, "pthread_sigmask"):
         yield
         return
+    noted: list[int] = []
+    handlers: dict[int, Callable[[int, FrameType | None], object]] = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in _STOPS:
+            handler = signal.getsignal(signum)
+            if callable(handler):
+                handlers[signum] = handler
+                signal.signal(signum, lambda signum, frame: noted.append(signum))
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)  # the held ones are noted
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+        if noted:
+            handlers[noted[0]](noted[0], None)
 
 
 def _start_worker(initializer: Callable[..., None], initargs: tuple[object, ...]) -> None:
