@@ -434,3 +434,11 @@ def test_day_starts_and_clock_labels() -> None:
 def test_bad_day_starts_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="bad start"):
         quantities.parse_day_start(text)
+
+
+def test_a_constant_given_as_an_int_samples_a_float_in_both_builds() -> None:
+    """Compiled, the sampler's ``float`` argument turns an int into a float; the pure
+    build does the same, so both give the same value and type (and the same bytes)."""
+    draw = Constant(5).sampler(Random(0))
+    assert type(draw()) is float
+    assert draw() == 5.0

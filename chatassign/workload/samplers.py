@@ -18,8 +18,11 @@ Sampler = Callable[[], float]
 
 
 def constant(value: float) -> Sampler:
-    """Always ``value``; no random stream is consumed."""
-    return lambda: value
+    """Always ``value``, as a float in both builds (compiled, a ``float`` argument is one
+    already; an int given through the API would stay an int in pure Python); no random
+    stream is consumed."""
+    seconds = float(value)
+    return lambda: seconds
 
 
 def exponential(mean: float, rng: Random) -> Sampler:
