@@ -20,7 +20,7 @@ from tests.processes import assert_group_ends, finish, wait_for_workers
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
 
-_WORKERS = min(2, default_workers()) if default_workers() > 1 else 0
+_WORKERS = 2 if default_workers() > 1 else 0
 """The worker processes each run below starts (sweep asks for two; one core: none)."""
 
 
