@@ -80,3 +80,32 @@ def test_run_until_stops_before_entries_at_the_horizon() -> None:
     calendar.env.run(until=10.0)
     assert fired == []
     assert calendar.env.peek() == 10.0
+
+
+def test_calendar_run_fires_in_simpys_order_and_stops_before_the_horizon() -> None:
+    """``Calendar.run`` is ``Environment.run(until=...)``: the same order, the same stop."""
+    calendar = Calendar()
+    env = calendar.env
+    order: list[str] = []
+
+    def note(name: str) -> Alarm[str]:
+        return Alarm([lambda a: order.append(f"{a._value}@{calendar.now()}")], name)
+
+    calendar.push(4.0, note("first"))
+    env.timeout(4.0).callbacks.append(lambda _: order.append("timeout"))
+    calendar.push(4.0, note("third"))
+    calendar.push(1.0, note("earlier"))
+    calendar.push(10.0, note("at the horizon"))
+    calendar.run(10.0)
+    assert order == ["earlier@1.0", "first@4.0", "timeout", "third@4.0"]
+    assert calendar.now() == env.now == 10.0
+    assert calendar.peek() == 10.0
+    calendar.step()
+    assert order[-1] == "at the horizon@10.0"
+    assert calendar.peek() == float("inf")
+
+
+def test_calendar_run_stands_at_the_horizon_when_nothing_is_booked() -> None:
+    calendar = Calendar()
+    calendar.run(7.5)
+    assert calendar.now() == 7.5

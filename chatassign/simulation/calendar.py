@@ -9,7 +9,10 @@ an event whose ``_ok`` is false raises its value.
 
 The simulator books its own entries on that heap (``Calendar.push``): any object with
 ``callbacks`` and ``_ok`` will do (an ``Alarm``, or a customer that is its own entry
-for the end of its service). Public ``Environment.schedule`` books by delay, not by
+for the end of its service). It fires them with ``Calendar.run`` and ``step``: the
+same pops, clock and callbacks as ``Environment.run`` and ``step``, in one loop that
+the compiled build runs natively (SimPy's own loop is a Python method call per event,
+interpreted in both builds). Public ``Environment.schedule`` books by delay, not by
 time, so an entry booked for an absolute time would land a rounding error away from
 it; and it is a Python call where ``push`` is a native one in the compiled build.
 ``tests/test_calendar.py`` pins every internal read here, so a SimPy release that
@@ -18,9 +21,10 @@ changes them fails there first.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from heapq import heappush
-from typing import Final, Generic, Protocol, TypeVar, cast
+from heapq import heappop, heappush
+from typing import Any, Final, Generic, Protocol, TypeVar, cast
 
 import simpy
 
@@ -31,7 +35,9 @@ NORMAL: Final = 1
 
 
 class Entry(Protocol):
-    """What ``Environment.step`` reads of a calendar entry."""
+    """What ``Environment.step`` reads of a calendar entry (and sets: ``callbacks``)."""
+
+    callbacks: list[Callable[[Any], None]] | None
 
     @property
     def _ok(self) -> bool: ...
@@ -73,3 +79,36 @@ class Calendar:
     def push(self, at: float, entry: Entry) -> None:
         """Book ``entry`` to fire at time ``at`` (not before now), after all booked for ``at``."""
         heappush(self._heap, (at, NORMAL, next(self._ids), entry))
+
+    def peek(self) -> float:
+        """The time of the next entry (infinity when none is booked)."""
+        heap = self._heap
+        return heap[0][0] if heap else math.inf
+
+    def step(self) -> None:
+        """Fire the next entry: ``Environment.step``, for entries that never fail."""
+        at, _, _, entry = heappop(self._heap)
+        self.env._now = at
+        callbacks = entry.callbacks
+        entry.callbacks = None
+        assert callbacks is not None, "an entry fires once"
+        for callback in callbacks:
+            callback(entry)
+
+    def run(self, until: float) -> None:
+        """Fire every entry booked before ``until``, then stand at ``until``.
+
+        What ``Environment.run(until=until)`` does: its stop is urgent at ``until``, so
+        entries booked for ``until`` itself stay booked (``step`` fires them).
+        """
+        heap = self._heap
+        env = self.env
+        while heap and heap[0][0] < until:
+            at, _, _, entry = heappop(heap)
+            env._now = at
+            callbacks = entry.callbacks
+            entry.callbacks = None
+            assert callbacks is not None, "an entry fires once"
+            for callback in callbacks:
+                callback(entry)
+        env._now = max(until, env._now)

@@ -80,7 +80,6 @@ class ReplicationRun(Desk):
         self.progress = progress
         self.horizon = workload.horizon
         self.warmup = workload.warmup
-        self.env = self.calendar.env
         self.handoff_rng = streams.rng("handoff")
         self.language_rng = streams.rng("languages")
         self.arrivals = build_arrivals(plan.workspace, streams)
@@ -95,7 +94,7 @@ class ReplicationRun(Desk):
     # --------------------------------------------------------------- running
 
     def run(self) -> ReplicationFacts:
-        env = self.env
+        calendar = self.calendar
         self._schedule_shifts()
         recorded = self.plan.recorded
         if recorded is not None:
@@ -113,13 +112,13 @@ class ReplicationRun(Desk):
         if self.progress is not None:
             self._schedule_at(self.horizon / _PROGRESS_TICKS, self._on_tick, 1)
         self._schedule_queue_samples()
-        env.run(until=self.horizon)
+        calendar.run(self.horizon)
         if self.workload.run_to_completion:
             self.after_horizon = True
             self.finished = not self.customers
-            while not self.finished and env.peek() < math.inf:
-                env.step()
-        end = max(env.now, self.horizon)
+            while not self.finished and calendar.peek() < math.inf:
+                calendar.step()
+        end = max(calendar.now(), self.horizon)
         if self.progress is not None:
             self.progress(1.0)
         return self._facts(end)
