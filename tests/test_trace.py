@@ -73,7 +73,15 @@ def test_rows_that_need_quoting_and_repeated_times_give_the_csv_modules_bytes() 
     ]
     text = batched(rows)
     assert text == one_row_at_a_time(rows)
-    assert "-0.0," in text
+    assert "-0.000000," in text
+
+
+def test_times_print_six_decimals_and_never_an_exponent() -> None:
+    assert trace.time_text(0.0) == "0.000000"
+    assert trace.time_text(1e-300) == "0.000000"
+    assert trace.time_text(1.5) == "1.500000"
+    assert trace.time_text(2 / 3) == "0.666667"
+    assert trace.time_text(1e9 + 0.25) == "1000000000.250000"
 
 
 @given(st.lists(st.tuples(st.integers(0, 99), events), max_size=30))

@@ -22,6 +22,16 @@ _PLAIN_NAMES = 10_000
 """The most names ``TraceWriter`` remembers as plain."""
 
 
+def time_text(time: float) -> str:
+    """The trace's ``time_s``: seconds with six decimals (microseconds), never an exponent.
+
+    Fixed decimals cost about a third of the shortest round-trip form (``repr``), which
+    a traced run would pay for every event; a microsecond is far below any time a desk
+    measures.
+    """
+    return f"{time:.6f}"
+
+
 class TextSink(Protocol):
     """Where trace text goes: an open text file."""
 
@@ -33,16 +43,16 @@ def trace_row(
     event: EngineEvent,
     starts_at: DayStart | None = None,
     *,
-    time_text: str | None = None,
+    text: str | None = None,
 ) -> tuple[str, ...]:
-    """One CSV row of the trace, in ``TRACE_HEADER`` order (time with full precision).
+    """One CSV row of the trace, in ``TRACE_HEADER`` order (time as ``time_text``).
 
     With ``starts_at`` the row ends with the event's clock time (``13:05:09``, ``+1d``
-    past midnight). ``time_text``: the time's text, when the caller has it already.
+    past midnight). ``text``: the time's text, when the caller has it already.
     """
     chat = event.chat
     row = (
-        repr(float(event.time)) if time_text is None else time_text,
+        time_text(event.time) if text is None else text,
         str(replication),
         event.event,
         "" if chat is None else str(chat),
@@ -94,7 +104,7 @@ class TraceWriter:
         time, name, chat, agent, teamspace, pool, detail = event
         if time != self._last_time or time == 0.0:  # 0.0 and -0.0 print differently
             self._last_time = time
-            self._last_text = repr(float(time))
+            self._last_text = time_text(time)
         if replication != self._replication:
             self._replication = replication
             self._replication_text = str(replication)
@@ -123,7 +133,7 @@ class TraceWriter:
                 f"{agent},{teamspace},{pool},{detail}{end}"
             )
         else:
-            row = trace_row(replication, event, self._starts_at, time_text=self._last_text)
+            row = trace_row(replication, event, self._starts_at, text=self._last_text)
             line = self._line(row)
             self._remember((name, agent, teamspace, pool, detail))
         lines = self._lines
